@@ -1,0 +1,72 @@
+# The one entry point for people, CI and Read the Docs' equivalent steps.
+# `make html` and `make test` each set up .venv from requirements.lock first; nothing else is needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SPHINXOPTS ?=
+# Warnings are errors; --keep-going reports all of them in one build.
+SPHINXFLAGS := -n -W --keep-going $(SPHINXOPTS)
+BUILDDIR := _build
+# Set FORCE=1 to re-execute every notebook (ignore the execution cache).
+FORCE ?=
+
+.PHONY: help venv html epub test lint format bench student lab clean distclean lock
+
+help:
+	@echo "make html     build the site into $(BUILDDIR)/html (executes every notebook)"
+	@echo "make test     run the test suite (includes a clean build, warnings as errors)"
+	@echo "make epub     build the EPUB"
+	@echo "make student  copy student versions of the exercises into work/"
+	@echo "make lab      open JupyterLab in work/"
+	@echo "make bench    run the build benchmark (writes $(BUILDDIR)/bench/)"
+	@echo "make lint     ruff check and format check"
+	@echo "make lock     re-resolve requirements.lock from pyproject.toml"
+
+venv: $(STAMP)
+
+# Re-created when the lock or the project metadata changes.
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 10) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m mle_handbook.cli install-kernel --quiet
+	touch $@
+
+html: $(STAMP)
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/python -m mle_handbook.cli build html --builddir $(BUILDDIR) -- $(SPHINXFLAGS)
+
+epub: $(STAMP)
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/python -m mle_handbook.cli build epub --builddir $(BUILDDIR) -- $(SPHINXFLAGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests conf.py
+	$(BIN)/ruff format --check src tests conf.py
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests conf.py
+	$(BIN)/ruff format src tests conf.py
+
+bench: $(STAMP)
+	$(BIN)/python -m mle_handbook.bench --out $(BUILDDIR)/bench
+
+student: $(STAMP)
+	$(BIN)/mle-handbook start
+
+lab: student
+	$(BIN)/jupyter lab --notebook-dir=work
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.10 -o requirements.lock
+
+clean:
+	rm -rf $(BUILDDIR)
+
+distclean: clean
+	rm -rf $(VENV)

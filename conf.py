@@ -1,0 +1,80 @@
+"""Sphinx settings for the ML Engineer Handbook (UK).
+
+Settings only: behaviour (notebook execution, exercise pages, the tool set-up) lives in
+``mle_handbook.sphinxext``. Every non-default setting says why.
+"""
+
+project = "The ML Engineer Handbook (UK)"
+author = "The ML Engineer Handbook (UK) contributors"
+copyright = "2026, " + author  # noqa: A001 - Sphinx's name for this setting
+language = "en-GB"  # UK English throughout; also sets the HTML lang attribute
+
+extensions = [
+    "myst_parser",  # all prose is MyST Markdown
+    "nbsphinx",  # renders notebooks (executed by mle_handbook.sphinxext, not by nbsphinx)
+    "sphinx_design",  # cards, tabs and dropdowns
+    "sphinxcontrib.bibtex",  # every UK fact is cited from a .bib file
+    "sphinx.ext.intersphinx",  # links to Python, NumPy, pandas, scikit-learn and PySpark docs
+    "mle_handbook.sphinxext",  # executes and checks notebooks, decorates exercise pages
+]
+
+# The source directory is the repository root, so read only the handbook's own folders.
+include_patterns = ["index.md", "docs/**", "notebooks/**", "exercises/**"]
+exclude_patterns = ["**/.ipynb_checkpoints", "**/_static/**", "docs/bibliography/**"]
+source_suffix = {".md": "markdown", ".ipynb": "jupyter_notebook"}
+# Committed notebooks have no outputs; mle_handbook.sphinxext executes them (in parallel, with
+# readable failure reports) and hands nbsphinx the executed copy.
+nbsphinx_execute = "never"
+# Markdown cells of notebooks may use the same MyST roles as the prose.
+nbsphinx_custom_formats = {}
+
+myst_enable_extensions = [
+    "colon_fence",  # ::: fences for sphinx-design directives
+    "deflist",
+    "dollarmath",  # $...$ maths in prose and notebooks
+    "fieldlist",
+    "substitution",
+    "attrs_inline",
+]
+myst_heading_anchors = 3  # [text](#a-heading) links within and between pages
+
+bibtex_bibfiles = [
+    "docs/bibliography/core.bib",
+    "docs/bibliography/role.bib",
+    "docs/bibliography/duties.bib",
+    "docs/bibliography/skills.bib",
+]
+bibtex_default_style = "unsrt"
+bibtex_reference_style = "author_year"  # readers see who said it and when, e.g. (DSIT, 2026)
+
+html_theme = "sphinx_book_theme"
+html_title = "ML Engineer Handbook (UK)"
+html_static_path = ["docs/_static"]
+html_theme_options = {
+    "show_toc_level": 2,
+    "use_download_button": False,  # the extension offers student and full notebook downloads instead
+    "use_fullscreen_button": False,
+    "home_page_in_toc": True,
+}
+html_last_updated_fmt = ""  # no date: the build must be reproducible
+
+# Python 3.10 is the oldest supported Python; the lock resolves every package for it.
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", None),
+    "numpy": ("https://numpy.org/doc/stable", None),
+    "pandas": ("https://pandas.pydata.org/docs", None),
+    "sklearn": ("https://scikit-learn.org/stable", None),
+    "pyspark": ("https://spark.apache.org/docs/latest/api/python", None),
+}
+# Offline builds (this project's CI has no general network) use the inventories kept in the
+# repository; see mle_handbook.sphinxext.setup_tools.
+intersphinx_timeout = 10
+
+# --- mle_handbook.sphinxext --------------------------------------------------------------------
+# Per-cell timeout: the slowest cell (a Spark ML fit) takes well under a minute on a laptop.
+mle_handbook_timeout = 180
+# Kernels run in parallel, one per notebook; Read the Docs and CI machines have two cores.
+mle_handbook_jobs = 2
+# Repository URL for "Open in Colab/Binder" links; leave empty to show no such links.
+mle_handbook_repository_url = ""
+mle_handbook_repository_branch = "main"

@@ -1,0 +1,1 @@
+"""Exercise notebooks in nbgrader's format: reading, validating, transforming and checking them."""

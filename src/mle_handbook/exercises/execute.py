@@ -1,0 +1,212 @@
+"""Execute a notebook in a fresh kernel and report, per cell and per check, what happened.
+
+Execution continues past errors so that one run reports every failing check; the result says which
+cells failed, which autograded checks passed, and renders a short readable report (no ANSI codes, no
+long tracebacks) naming the notebook, the cell, the grade_id and the exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from .markers import RAISES_TAG, cell_kind, question_of
+
+#: Every kernel runs with this argument: ipykernel 7 otherwise copies the JVM's stderr (log4j lines,
+#: Spark progress bars) into notebook outputs.
+KERNEL_ARGUMENTS = ("--IPKernelApp.capture_fd_output=False",)
+DEFAULT_TIMEOUT = 180  # seconds per cell
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_CELL_LINE = re.compile(r"(?:Cell In\[\d*\]|<ipython-input-[^>]*>), line (\d+)")
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+@dataclass
+class CellFailure:
+    """One cell that raised (or never finished)."""
+
+    cell: int  # 1-based
+    grade_id: str | None
+    ename: str
+    evalue: str
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = f"cell {self.cell}"
+        if self.grade_id:
+            where += f", grade_id {self.grade_id!r}"
+        if self.line:
+            where += f", line {self.line}"
+        evalue = " ".join(self.evalue.split()) if self.evalue else ""
+        return f"{where}: {self.ename}{': ' + evalue if evalue else ''}"
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one autograded test cell."""
+
+    grade_id: str
+    points: float
+    status: str  # "passed", "failed" or "not-run"
+    message: str = ""
+
+    @property
+    def question(self) -> str:
+        return question_of(self.grade_id)
+
+    @property
+    def earned(self) -> float:
+        return self.points if self.status == "passed" else 0.0
+
+
+@dataclass
+class ExecutionResult:
+    path: str
+    notebook: nbformat.NotebookNode
+    failures: list[CellFailure] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def checks_passed(self) -> int:
+        return sum(c.status == "passed" for c in self.checks)
+
+    def report(self) -> str:
+        """One readable block: which notebook, which cells and checks, which exceptions."""
+        if self.ok:
+            return f"{self.path}: executed without errors in {self.seconds:.1f} s"
+        failed_checks = [c for c in self.checks if c.status != "passed"]
+        head = f"{self.path}: {len(self.failures)} cell(s) failed"
+        if self.checks:
+            head += f"; {len(failed_checks)} of {len(self.checks)} exercise check(s) did not pass"
+        lines = [head]
+        lines += [f"  - {f.describe()}" for f in self.failures]
+        return "\n".join(lines)
+
+
+def _error_output(cell) -> dict | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return output
+    return None
+
+
+def _failure_from_output(number: int, cell, output) -> CellFailure:
+    traceback = strip_ansi("\n".join(output.get("traceback", [])))
+    lines = _CELL_LINE.findall(traceback)
+    return CellFailure(
+        cell=number,
+        grade_id=cell_kind(cell).grade_id,
+        ename=output.get("ename", "Error"),
+        evalue=strip_ansi(output.get("evalue", "")),
+        line=int(lines[-1]) if lines else None,
+    )
+
+
+def collect_results(
+    nb: nbformat.NotebookNode, *, stopped_at: int | None = None
+) -> tuple[list[CellFailure], list[CheckResult]]:
+    """Failures and check results of an executed notebook (cells from ``stopped_at`` on never ran)."""
+    failures: list[CellFailure] = []
+    checks: list[CheckResult] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        number = index + 1
+        kind = cell_kind(cell)
+        error = _error_output(cell)
+        ran = stopped_at is None or index < stopped_at
+        failure = _failure_from_output(number, cell, error) if error else None
+        if failure and RAISES_TAG not in cell.get("metadata", {}).get("tags", []):
+            failures.append(failure)
+        if kind.autograded_test:
+            if not ran:
+                status, message = "not-run", "not run: the notebook stopped before this cell"
+            elif failure:
+                status, message = "failed", failure.describe().split(": ", 1)[1]
+            else:
+                status, message = "passed", ""
+            checks.append(CheckResult(kind.grade_id or f"cell-{number}", kind.points or 0.0, status, message))
+    return failures, checks
+
+
+def execute_notebook(
+    nb: nbformat.NotebookNode,
+    *,
+    path: str | Path = "<notebook>",
+    cwd: str | Path | None = None,
+    timeout: int = DEFAULT_TIMEOUT,
+    kernel_name: str = "python3",
+    extra_arguments: tuple[str, ...] = KERNEL_ARGUMENTS,
+) -> ExecutionResult:
+    """Run every cell of a copy of ``nb`` in a fresh kernel; never raises for notebook errors."""
+    nb = copy.deepcopy(nb)
+    current = {"index": None}
+
+    def on_cell_start(cell, cell_index, **_):
+        current["index"] = cell_index
+
+    # IPC sockets in a private folder: no TCP ports, and no "running over TCP without encryption"
+    # warning from every kernel.
+    sockets = tempfile.mkdtemp(prefix="mle-handbook-kernel-")
+    km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
+    client = NotebookClient(
+        nb,
+        km=km,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        allow_errors=True,
+        record_timing=False,
+        extra_arguments=list(extra_arguments),
+        resources={"metadata": {"path": str(cwd) if cwd else "."}},
+        on_cell_start=on_cell_start,
+    )
+    start = time.perf_counter()
+    stop_failure = None
+    try:
+        client.execute()
+    except CellTimeoutError:
+        stop_failure = ("CellTimeoutError", f"the cell did not finish within {timeout} s")
+    except DeadKernelError as exc:
+        stop_failure = ("DeadKernelError", f"the kernel died: {exc}".strip())
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    elapsed = time.perf_counter() - start
+    index = current["index"] if stop_failure else None
+    failures, checks = collect_results(nb, stopped_at=None if index is None else index + 1)
+    if stop_failure and index is not None:
+        cell = nb.cells[index]
+        failures.append(CellFailure(index + 1, cell_kind(cell).grade_id, *stop_failure))
+        for check in checks:
+            if check.grade_id == cell_kind(cell).grade_id:
+                check.status, check.message = "failed", stop_failure[1]
+        failures.sort(key=lambda f: f.cell)
+    return ExecutionResult(str(path), nb, failures, checks, elapsed)
+
+
+def execute_file(path: str | Path, **kwargs) -> ExecutionResult:
+    """Read and execute a notebook file in its own directory."""
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    kwargs.setdefault("cwd", path.parent)
+    kwargs.setdefault("path", path)
+    return execute_notebook(nb, **kwargs)

@@ -1,0 +1,106 @@
+"""Turn a source exercise into its student version, as small pure notebook-to-notebook steps.
+
+Each step takes a notebook and returns a new one; the input is never modified. ``student_version``
+composes them in order.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+
+import nbformat
+
+from .markers import (
+    BEGIN_HIDDEN,
+    BEGIN_SOLUTION,
+    CODE_STUB,
+    END_HIDDEN,
+    END_SOLUTION,
+    HIDDEN_NOTE,
+    TEXT_STUB,
+    cell_kind,
+)
+
+Step = Callable[[nbformat.NotebookNode], nbformat.NotebookNode]
+
+
+def _is_marker(line: str, marker: str) -> bool:
+    stripped = line.strip()
+    return stripped == marker or stripped.startswith(marker + " ")
+
+
+def replace_regions(source: str, begin: str, end: str, replacement: str | None) -> str:
+    """Replace every ``begin``…``end`` region (markers included) by ``replacement``.
+
+    The replacement keeps the indentation of the BEGIN marker; ``None`` drops the region.
+    """
+    out: list[str] = []
+    inside = False
+    for line in source.splitlines():
+        if not inside and _is_marker(line, begin):
+            inside = True
+            if replacement is not None:
+                indent = re.match(r"\s*", line).group(0)
+                out.extend(indent + r if r else r for r in replacement.splitlines())
+        elif inside and _is_marker(line, end):
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Replace solution regions by stubs: code raises NotImplementedError, text says YOUR ANSWER HERE."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if not cell_kind(cell).solution:
+            continue
+        if cell.cell_type == "code":
+            cell.source = replace_regions(cell.source, BEGIN_SOLUTION, END_SOLUTION, CODE_STUB)
+        elif any(_is_marker(line, BEGIN_SOLUTION) for line in cell.source.splitlines()):
+            cell.source = replace_regions(cell.source, BEGIN_SOLUTION, END_SOLUTION, TEXT_STUB)
+        else:
+            cell.source = TEXT_STUB
+    return nb
+
+
+def strip_hidden_tests(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop hidden-test regions from autograded test cells."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell_kind(cell).autograded_test:
+            cell.source = replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, None).rstrip()
+    return nb
+
+
+def mask_hidden_tests(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Replace hidden-test regions by a note that they exist (for published pages)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell_kind(cell).autograded_test:
+            cell.source = replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, HIDDEN_NOTE)
+    return nb
+
+
+def clear_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove outputs and execution counts from every code cell."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+#: The student pipeline, in order. Solutions go before hidden tests only for readability: the two
+#: steps touch disjoint cells (validation forbids solution markers in test cells and vice versa).
+STUDENT_STEPS: tuple[Step, ...] = (strip_solutions, strip_hidden_tests, clear_outputs)
+
+
+def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook a student receives: no solutions, no hidden tests, no outputs."""
+    for step in STUDENT_STEPS:
+        nb = step(nb)
+    return nb

@@ -1,0 +1,39 @@
+"""Reading and writing notebook files safely (atomic writes, never clobbering on error)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from .exercises.student import clear_outputs, student_version
+
+
+def write_atomic(nb: nbformat.NotebookNode, path: str | Path) -> None:
+    """Write ``nb`` to ``path`` through a temporary file, so a crash never leaves half a notebook."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            nbformat.write(nb, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def clear_file(path: str | Path) -> bool:
+    """Remove outputs from a notebook file in place; True if anything changed."""
+    nb = nbformat.read(path, as_version=4)
+    cleared = clear_outputs(nb)
+    if cleared == nb:
+        return False
+    write_atomic(cleared, path)
+    return True
+
+
+def write_student_version(source: str | Path, output: str | Path) -> None:
+    write_atomic(student_version(nbformat.read(source, as_version=4)), output)
