@@ -37,10 +37,10 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 html: $(STAMP)
-	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/python -m mle_handbook.cli build html --builddir $(BUILDDIR) -- $(SPHINXFLAGS)
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b html $(SPHINXFLAGS) . $(BUILDDIR)/html
 
 epub: $(STAMP)
-	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/python -m mle_handbook.cli build epub --builddir $(BUILDDIR) -- $(SPHINXFLAGS)
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b epub $(SPHINXFLAGS) . $(BUILDDIR)/epub
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -7,7 +7,7 @@ Settings only: behaviour (notebook execution, exercise pages, the tool set-up) l
 project = "The ML Engineer Handbook (UK)"
 author = "The ML Engineer Handbook (UK) contributors"
 copyright = "2026, " + author  # noqa: A001 - Sphinx's name for this setting
-language = "en-GB"  # UK English throughout; also sets the HTML lang attribute
+language = "en_GB"  # UK English throughout; also sets the HTML lang attribute
 
 extensions = [
     "myst_parser",  # all prose is MyST Markdown

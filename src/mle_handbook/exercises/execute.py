@@ -189,6 +189,9 @@ def execute_notebook(
     except DeadKernelError as exc:
         stop_failure = ("DeadKernelError", f"the kernel died: {exc}".strip())
     finally:
+        # nbclient leaves a kernel it did not create running: shut it down (and its children).
+        if km.has_kernel:
+            km.shutdown_kernel(now=False)
         shutil.rmtree(sockets, ignore_errors=True)
     elapsed = time.perf_counter() - start
     index = current["index"] if stop_failure else None

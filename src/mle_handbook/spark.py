@@ -1,0 +1,133 @@
+"""The one way notebooks get a Spark session: embedded on a laptop, on a cluster, or over Spark Connect.
+
+``get_spark()`` reads the environment:
+
+- ``SPARK_REMOTE`` set (``sc://host:port``): a Spark Connect session to that server. The docs build
+  starts one server (:class:`mle_handbook.spark_server.ConnectServer`) and every notebook kernel
+  reaches it this way, so the build pays Spark's start-up once.
+- ``SPARK_MASTER`` set (``spark://host:7077``, ``yarn``, ``k8s://...``): a classic session whose
+  driver runs here and whose executors run on that cluster manager.
+- neither: an embedded ``local[*]`` session sized for a laptop: few shuffle partitions, no web UI,
+  bound to 127.0.0.1, quiet logs, modest driver memory, and the Java runtime found by
+  :func:`mle_handbook.java.find_java` (a missing Java is reported as :class:`JavaNotFound` with
+  advice on what to install, before Spark is started).
+
+Every session runs with the session time zone UTC (calendar days and months of timestamps do not
+depend on the reader's clock) and with CSV column pruning off, so that a malformed line dropped by
+``mode=DROPMALFORMED`` stays dropped whichever columns a query reads.
+
+Notebooks use only what works the same in classic Spark and over Spark Connect: DataFrames, SQL and
+``pyspark.ml`` (no RDDs, no ``SparkContext``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .java import JavaNotFound, find_java
+
+__all__ = ["SESSION_CONF", "JavaNotFound", "get_spark", "log4j_config", "spark_mode"]
+
+#: Settings of every session, whichever way it is made (all runtime SQL settings, so that they can
+#: also be set on a Spark Connect session).
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.csv.parser.columnPruning.enabled": "false",
+    # The default (200) is for clusters; a laptop's data fits a few tasks.
+    "spark.sql.shuffle.partitions": "4",
+}
+
+#: Extra settings of the embedded local session (static ones: they must be set before start-up).
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.memory": "1g",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+
+_LOG4J = """\
+# Written by mle_handbook.spark: Spark's own messages at ERROR only, on stderr (never in notebooks).
+rootLogger.level = {level}
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+logger.parquet.name = org.apache.parquet.CorruptStatistics
+logger.parquet.level = error
+"""
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mle-handbook"
+
+
+def log4j_config(level: str = "error", directory: Path | None = None) -> Path:
+    """A log4j2 configuration file for Spark's JVM that logs at ``level`` and above to stderr."""
+    directory = directory or _cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"log4j2-{level}.properties"
+    text = _LOG4J.format(level=level)
+    if not path.exists() or path.read_text() != text:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+    return path
+
+
+def spark_mode(environ: dict[str, str] | None = None) -> str:
+    """``"connect"``, ``"cluster"`` or ``"local"``: what ``get_spark`` will do in this environment."""
+    environ = os.environ if environ is None else environ
+    if environ.get("SPARK_REMOTE"):
+        return "connect"
+    if environ.get("SPARK_MASTER"):
+        return "cluster"
+    return "local"
+
+
+def _use_java() -> None:
+    """Point Spark's launcher at a usable Java, or raise JavaNotFound (with no Spark traceback)."""
+    runtime = find_java()
+    os.environ.update(runtime.environ())
+
+
+def get_spark(app_name: str = "mle-handbook"):
+    """A SparkSession for this environment (see the module docstring); reuses a running one."""
+    from pyspark.sql import SparkSession
+
+    mode = spark_mode()
+    if mode == "connect":
+        spark = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).appName(app_name)
+        spark = spark.getOrCreate()
+    else:
+        try:
+            _use_java()
+        except JavaNotFound as exc:
+            raise JavaNotFound(str(exc)) from None
+        builder = SparkSession.builder.appName(app_name)
+        if mode == "cluster":
+            builder = builder.master(os.environ["SPARK_MASTER"])
+        else:
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            # Python UDFs run in worker processes started with this interpreter (the default,
+            # `python3` on PATH, may be one without PySpark).
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            conf = dict(LOCAL_CONF)
+            conf["spark.driver.extraJavaOptions"] = (
+                f"-Dlog4j2.configurationFile=file:{log4j_config('error')}"
+            )
+            builder = builder.master("local[*]")
+            for key, value in conf.items():
+                builder = builder.config(key, value)
+        for key, value in SESSION_CONF.items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("ERROR")
+    for key, value in SESSION_CONF.items():
+        spark.conf.set(key, value)
+    return spark

@@ -1,0 +1,42 @@
+"""Sphinx extension: executes and checks every notebook, and decorates exercise pages.
+
+Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one phase:
+
+- :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
+- :mod:`.execution`: executes the notebooks Sphinx is about to read, in parallel, reports failures
+  in one readable block per notebook, and hands nbsphinx the executed copy;
+- :mod:`.pages`: pure notebook-to-notebook decorations of exercise pages (collapsed solutions,
+  points, the page summary, download links);
+- :mod:`.downloads`: writes the student and full notebooks next to the built site.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sphinx.application import Sphinx
+
+from . import downloads, execution, tools
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _add_static_path(app: Sphinx, config) -> None:
+    config.html_static_path.append(str(STATIC))
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("mle_handbook_timeout", 180, "env", types=[int])
+    app.add_config_value("mle_handbook_jobs", 2, "", types=[int])
+    app.add_config_value("mle_handbook_repository_url", "", "html", types=[str])
+    app.add_config_value("mle_handbook_repository_branch", "main", "html", types=[str])
+
+    app.connect("config-inited", tools.make_pandoc_visible)
+    app.connect("config-inited", _add_static_path)
+    app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
+    app.connect("env-before-read-docs", execution.execute_notebooks)
+    app.connect("source-read", execution.use_executed_notebook)
+    app.connect("build-finished", downloads.write_notebook_downloads)
+    app.connect("build-finished", execution.stop_services)
+    app.add_css_file("mle-handbook.css")
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

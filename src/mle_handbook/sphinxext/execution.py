@@ -1,0 +1,149 @@
+"""Execute the notebooks a build reads, check them, and give nbsphinx the executed copies.
+
+Sphinx reads only new or changed documents, so a rebuild with nothing changed executes nothing.
+Before reading, every notebook about to be read is validated (exercises) and executed in its own
+fresh kernel, several at a time. A notebook that raises, or an exercise check that fails, produces
+one warning (an error under ``-W``) naming the notebook, the cells, the grade_ids and the exceptions;
+the notebook is remembered as failed and re-read by the next build, so a failure never hides behind
+an incremental build. Notebooks that use Spark share one Spark Connect server, started once per
+build and stopped when the build ends, also when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+from sphinx.errors import SphinxError
+from sphinx.util import logging
+
+from ..exercises.execute import ExecutionResult, execute_notebook
+from ..exercises.markers import is_exercise, project_meta
+from ..exercises.validate import ExerciseFormatError, validate
+from . import pages
+
+logger = logging.getLogger(__name__)
+
+EXECUTED_DIR = "mle_executed"  # under the doctree directory, which survives between builds
+
+
+def _executed_path(app, docname: str) -> Path:
+    return Path(app.doctreedir) / EXECUTED_DIR / f"{docname}.ipynb"
+
+
+def _is_notebook(env, docname: str) -> bool:
+    return str(env.doc2path(docname)).endswith(".ipynb")
+
+
+def _failed(env) -> set[str]:
+    if not hasattr(env, "mle_handbook_failed"):
+        env.mle_handbook_failed = set()
+    return env.mle_handbook_failed
+
+
+def failed_notebooks_are_outdated(app, env, added, changed, removed) -> list[str]:
+    """Re-read notebooks that failed last time, so the failure is reported again."""
+    return sorted(d for d in _failed(env) if d in env.found_docs and d not in removed)
+
+
+def needs_spark(nb: nbformat.NotebookNode) -> bool:
+    return bool(project_meta(nb).get("spark"))
+
+
+def _start_spark_if_needed(app, notebooks: dict[str, nbformat.NotebookNode]) -> None:
+    """One Spark Connect server for the whole build, unless the user points at their own Spark."""
+    if not any(needs_spark(nb) for nb in notebooks.values()):
+        return
+    if os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER"):
+        return
+    if getattr(app, "_mle_spark_server", None) is not None:
+        return
+    from ..java import JavaNotFound, find_java
+
+    try:
+        find_java()
+    except JavaNotFound as exc:
+        raise SphinxError(str(exc)) from None
+    from ..spark_server import ConnectServer
+
+    logger.info("starting one Spark Connect server for this build's notebooks")
+    try:
+        server = ConnectServer().start()
+    except Exception as exc:  # noqa: BLE001 - reported as a clear build error
+        raise SphinxError(f"could not start the Spark Connect server: {exc}") from None
+    app._mle_spark_server = server
+    os.environ["SPARK_REMOTE"] = server.url
+
+
+def stop_services(app, exception) -> None:
+    server = getattr(app, "_mle_spark_server", None)
+    if server is not None:
+        server.stop()
+        app._mle_spark_server = None
+        os.environ.pop("SPARK_REMOTE", None)
+
+
+def _execute(app, docname: str, nb: nbformat.NotebookNode) -> ExecutionResult:
+    source = Path(app.env.doc2path(docname))
+    timeout = int(project_meta(nb).get("timeout", app.config.mle_handbook_timeout))
+    return execute_notebook(
+        nb, path=os.path.relpath(source, app.srcdir), cwd=source.parent, timeout=timeout
+    )
+
+
+def execute_notebooks(app, env, docnames: list[str]) -> None:
+    """Validate and execute, in parallel, every notebook Sphinx is about to read."""
+    notebooks: dict[str, nbformat.NotebookNode] = {}
+    for docname in sorted(d for d in docnames if _is_notebook(env, d)):
+        # Not in env-purge-doc: Sphinx purges each document again just before reading it.
+        _failed(env).discard(docname)
+        path = Path(env.doc2path(docname))
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as exc:  # noqa: BLE001 - any unreadable notebook is reported, not raised
+            logger.warning(f"cannot read notebook: {exc}", location=docname)
+            _failed(env).add(docname)
+            continue
+        if is_exercise(nb):
+            try:
+                validate(nb, os.path.relpath(path, app.srcdir))
+            except ExerciseFormatError as exc:
+                logger.warning(str(exc), location=docname, type="mle_handbook", subtype="format")
+                _failed(env).add(docname)
+                continue
+        notebooks[docname] = nb
+    app._mle_executed = {}
+    if not notebooks:
+        return
+    _start_spark_if_needed(app, notebooks)
+    jobs = max(1, min(app.config.mle_handbook_jobs, len(notebooks)))
+    logger.info(f"executing {len(notebooks)} notebook(s), {jobs} at a time")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {d: pool.submit(_execute, app, d, nb) for d, nb in notebooks.items()}
+        results = {d: f.result() for d, f in futures.items()}
+    for docname, result in results.items():
+        if result.ok:
+            logger.info(f"{result.path}: executed in {result.seconds:.1f} s")
+        else:
+            _failed(env).add(docname)
+            logger.warning(
+                result.report(), location=docname, type="mle_handbook", subtype="execution"
+            )
+        out = _executed_path(app, docname)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(result.notebook, out)
+        app._mle_executed[docname] = result
+
+
+def use_executed_notebook(app, docname: str, source: list[str]) -> None:
+    """Replace a notebook's source text by its executed, decorated copy."""
+    if not _is_notebook(app.env, docname):
+        return
+    result = getattr(app, "_mle_executed", {}).get(docname)
+    if result is None:
+        return
+    for data in project_meta(result.notebook).get("data", []):
+        app.env.note_dependency(str((Path(app.env.doc2path(docname)).parent / data).resolve()))
+    source[0] = nbformat.writes(pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name))

@@ -1,0 +1,150 @@
+"""Decorate an executed notebook for its page: pure notebook-to-notebook functions.
+
+Exercise pages get a summary line ("N questions · P points · all checks passed in this build")
+computed from the executed notebook, download links, each check's points and result, solutions
+collapsed in ``<details>`` elements (closed by default, usable without JavaScript), and hidden tests
+replaced by a note. Worked notebooks get download links.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import posixpath
+
+import nbformat
+from nbformat.v4 import new_raw_cell
+
+from ..exercises.execute import ExecutionResult
+from ..exercises.markers import ALL_MARKERS, BEGIN_HIDDEN, cell_kind, is_exercise, question_of
+from ..exercises.student import mask_hidden_tests
+
+NOTEBOOK_DOWNLOADS = "_notebooks"  # folder of the built site holding downloadable notebooks
+
+
+def _html(text: str) -> nbformat.NotebookNode:
+    return new_raw_cell(text, metadata={"raw_mimetype": "text/html"})
+
+
+def download_href(docname: str, suffix: str) -> str:
+    """Relative link from a page to one of its notebook downloads."""
+    target = f"{NOTEBOOK_DOWNLOADS}/{docname}{suffix}"
+    return posixpath.relpath(target, posixpath.dirname(docname) or ".")
+
+
+def _points(value: float) -> str:
+    text = f"{value:g}"
+    return f"{text} point" if value == 1 else f"{text} points"
+
+
+def summary(result: ExecutionResult) -> tuple[int, float, str]:
+    """(questions, points, check status) of an executed exercise."""
+    graded = [cell_kind(c) for c in result.notebook.cells if cell_kind(c).grade]
+    questions = {question_of(k.grade_id) for k in graded if k.grade_id}
+    points = sum(k.points or 0 for k in graded)
+    failed = [c for c in result.checks if c.status != "passed"]
+    if not failed:
+        status = "all checks passed in this build"
+    else:
+        status = f"{len(failed)} of {len(result.checks)} checks failed in this build"
+    return len(questions), points, status
+
+
+def _downloads_html(docname: str, exercise: bool) -> str:
+    links = []
+    if exercise:
+        links.append(
+            f'<a class="mleh-download" href="{download_href(docname, "-student.ipynb")}" download>'
+            "Student notebook (.ipynb)</a>"
+        )
+        links.append(
+            f'<a class="mleh-download" href="{download_href(docname, "-student.zip")}" download>'
+            "Student notebook with data (.zip)</a>"
+        )
+    links.append(
+        f'<a class="mleh-download" href="{download_href(docname, ".ipynb")}" download>'
+        f"{'Full notebook with solutions' if exercise else 'Notebook'} (.ipynb)</a>"
+    )
+    return '<p class="mleh-downloads">Download: ' + " · ".join(links) + "</p>"
+
+
+def _sanitise_hidden_outputs(cell) -> None:
+    """A failing hidden test shows only its exception line, never the traceback's source."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+
+
+def _without_markers(source: str) -> str:
+    """A solution as readers should see it: the nbgrader marker lines removed."""
+    return "\n".join(
+        line for line in source.splitlines() if not line.strip().startswith(ALL_MARKERS)
+    ).strip("\n")
+
+
+def decorate_exercise(result: ExecutionResult, docname: str, downloads: bool = True):
+    nb = copy.deepcopy(result.notebook)
+    for cell in nb.cells:
+        if cell_kind(cell).autograded_test and BEGIN_HIDDEN in cell.source:
+            _sanitise_hidden_outputs(cell)
+    nb = mask_hidden_tests(nb)
+    statuses = {c.grade_id: c for c in result.checks}
+    questions, points, status = summary(result)
+    head = (
+        f'<p class="mleh-summary"><strong>{questions} questions · {_points(points)}</strong>'
+        f" · {html.escape(status)}</p>"
+    )
+    if downloads:
+        head += _downloads_html(docname, exercise=True)
+    cells = []
+    inserted = False
+    for cell in nb.cells:
+        kind = cell_kind(cell)
+        if kind.autograded_test:
+            check = statuses.get(kind.grade_id)
+            state = check.status if check else "not-run"
+            mark = {"passed": "✓ passed", "failed": "✗ failed"}.get(state, "not run")
+            cells.append(
+                _html(
+                    f'<p class="mleh-check mleh-{state}">Check <code>{html.escape(kind.grade_id)}</code>'
+                    f" · {_points(kind.points or 0)} · {mark} in this build</p>"
+                )
+            )
+            cells.append(cell)
+        elif kind.solution:
+            cell.source = _without_markers(cell.source)
+            label = "Show a model answer" if kind.manual_answer else "Show solution"
+            extra = f" · {_points(kind.points or 0)}, marked by hand" if kind.manual_answer else ""
+            cells.append(
+                _html(
+                    f'<details class="mleh-solution"><summary>{label}'
+                    f" (<code>{html.escape(kind.grade_id or '')}</code>{extra})</summary>"
+                )
+            )
+            cells.append(cell)
+            cells.append(_html("</details>"))
+        else:
+            cells.append(cell)
+        if not inserted and cell.cell_type == "markdown":
+            cells.append(_html(head))
+            inserted = True
+    nb.cells = cells
+    return nb
+
+
+def decorate_notebook(result: ExecutionResult, docname: str, downloads: bool = True):
+    nb = copy.deepcopy(result.notebook)
+    if downloads:
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "markdown":
+                nb.cells.insert(index + 1, _html(_downloads_html(docname, exercise=False)))
+                break
+    return nb
+
+
+def decorate(result: ExecutionResult, *, docname: str, config, builder: str):
+    """The notebook nbsphinx renders for ``docname``."""
+    downloads = builder == "html"  # relative links assume one page per docname.html
+    if is_exercise(result.notebook):
+        return decorate_exercise(result, docname, downloads=downloads)
+    return decorate_notebook(result, docname, downloads=downloads)
