@@ -59,6 +59,10 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
 logger.parquet.name = org.apache.parquet.CorruptStatistics
 logger.parquet.level = error
+# PySpark's driver counts as a shell: without a level of its own here, Spark announces that it
+# changes the level to WARN.
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = {level}
 """
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -168,7 +169,7 @@ def execute_notebook(
     # IPC sockets in a private folder: no TCP ports, and no "running over TCP without encryption"
     # warning from every kernel.
     sockets = tempfile.mkdtemp(prefix="mle-handbook-kernel-")
-    km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
+    km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
     client = NotebookClient(
         nb,
         km=km,
@@ -189,9 +190,11 @@ def execute_notebook(
     except DeadKernelError as exc:
         stop_failure = ("DeadKernelError", f"the kernel died: {exc}".strip())
     finally:
-        # nbclient leaves a kernel it did not create running: shut it down (and its children).
+        # nbclient leaves a kernel it did not create running: close its channels and shut it down.
+        if client.kc is not None:
+            client.kc.stop_channels()
         if km.has_kernel:
-            km.shutdown_kernel(now=False)
+            run_sync(km.shutdown_kernel)(now=stop_failure is not None)
         shutil.rmtree(sockets, ignore_errors=True)
     elapsed = time.perf_counter() - start
     index = current["index"] if stop_failure else None

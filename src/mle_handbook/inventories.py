@@ -1,0 +1,1099 @@
+"""Offline fallback inventories for ``sphinx.ext.intersphinx``.
+
+The handbook links to the Python, NumPy, pandas, scikit-learn and PySpark documentation through
+intersphinx. Machines without general network access (this project's CI among them) cannot fetch
+those sites' ``objects.inv``, so ``conf.py`` lists a second location for each project: an inventory
+committed under ``docs/_intersphinx/``. Intersphinx tries the locations in order; when the online
+inventory is reachable it wins and the committed one is never read.
+
+This module writes those committed inventories. It does not copy anybody's ``objects.inv``: it
+imports the installed packages, lists their public objects and gives each the address it has in
+the published documentation. The address rules (one per documentation site, see the ``_*_uri``
+helpers and the functions below) were checked against the real sites' page addresses and, where
+the pages come from ``autosummary``, against the projects' own documentation sources; roles follow
+what ``sphinx.ext.autodoc`` (or, for Python itself, the hand-written reference) declares, so a
+reference that resolves offline resolves online with the same role.
+
+Regenerate with::
+
+    python -m mle_handbook.inventories --out docs/_intersphinx
+
+The output is deterministic for a given set of installed packages: entries are sorted and the
+compression level is fixed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import importlib
+import inspect
+import sys
+import types
+import warnings
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+#: Where ``main`` writes by default (relative to the current directory, normally the repository).
+DEFAULT_OUT = Path("docs/_intersphinx")
+
+HEADER = (
+    "# Sphinx inventory version 2\n"
+    "# Project: {project}\n"
+    "# Version: {version}\n"
+    "# The remainder of this file is compressed using zlib.\n"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The inventory format
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Entry:
+    """One object of an inventory: ``name role priority uri dispname``.
+
+    ``uri`` is relative to the documentation root and includes the anchor, e.g.
+    ``library/functools.html#functools.partial``.
+    """
+
+    name: str
+    role: str
+    uri: str
+    dispname: str = "-"
+    priority: int = 1
+
+    def line(self) -> str:
+        """The entry as Sphinx writes it: an anchor ending in the name is shortened to ``$``."""
+        uri = self.uri
+        page, sep, anchor = uri.partition("#")
+        if sep and anchor.endswith(self.name):
+            uri = f"{page}#{anchor[: -len(self.name)]}$"
+        dispname = "-" if self.dispname == self.name else self.dispname
+        return f"{self.name} {self.role} {self.priority} {uri} {dispname}"
+
+
+@dataclass
+class Inventory:
+    """The objects of one documentation site, keyed by ``(role, name)`` (first one added wins)."""
+
+    project: str
+    version: str
+    entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
+
+    def add(self, name: str, role: str, uri: str, dispname: str = "-", priority: int = 1) -> None:
+        if " " in name and not role.startswith("std:"):
+            raise ValueError(f"object names have no spaces: {name!r}")
+        key = (role, name)
+        if key not in self.entries:
+            self.entries[key] = Entry(name, role, uri, dispname, priority)
+
+    def has(self, name: str) -> bool:
+        return any(n == name for _, n in self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def sorted_entries(self) -> list[Entry]:
+        return sorted(self.entries.values(), key=lambda e: (e.role, e.name, e.uri))
+
+    def dumps(self) -> bytes:
+        """The ``objects.inv`` bytes (Sphinx inventory version 2)."""
+        header = HEADER.format(project=self.project, version=self.version).encode()
+        body = "".join(entry.line() + "\n" for entry in self.sorted_entries()).encode()
+        return header + zlib.compress(body, 9)
+
+
+# --------------------------------------------------------------------------------------------
+# Looking at objects the way autodoc does
+# --------------------------------------------------------------------------------------------
+
+
+def _import(name: str) -> types.ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except Exception:  # an optional dependency is missing: the module is simply not listed
+        return None
+
+
+def _public(names: Iterable[str]) -> list[str]:
+    return sorted({n for n in names if not n.startswith("_")})
+
+
+def _module_names(module: types.ModuleType) -> list[str]:
+    """A module's public names: ``__all__`` where it has one, else what ``dir()`` shows."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = dir(module)
+    return _public(n for n in names if _safe_hasattr(module, n))
+
+
+def _safe_hasattr(obj: object, name: str) -> bool:
+    try:
+        getattr(obj, name)
+    except Exception:  # a lazy attribute that refuses to load (scikit-learn's experimental ones)
+        return False
+    return True
+
+
+def _is_exception(obj: object) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseException)
+
+
+def _object_role(obj: object) -> str:
+    """The role autodoc gives a module-level object (``autosummary``'s ``auto{objtype}``)."""
+    if inspect.ismodule(obj):
+        return "py:module"
+    if _is_exception(obj):
+        return "py:exception"
+    if isinstance(obj, type):
+        return "py:class"
+    if inspect.isroutine(obj) or _is_function_like(obj):
+        return "py:function"
+    return "py:data"
+
+
+def _is_function_like(obj: object) -> bool:
+    """NumPy's ``_ArrayFunctionDispatcher`` and similar wrappers are documented as functions."""
+    return callable(obj) and type(obj).__name__ in {"_ArrayFunctionDispatcher"}
+
+
+def _member_role(cls: type, name: str, *, properties: str = "py:property") -> str | None:
+    """The role autodoc gives ``cls.name``; ``None`` for nested classes and missing names.
+
+    Methods (class and static ones too) are ``py:method``; ``property`` and ``cached_property``
+    objects are ``py:property`` (or ``properties`` where a template forces ``autoattribute``);
+    anything else (slots, getset descriptors, plain values, custom descriptors) is
+    ``py:attribute``.
+    """
+    try:
+        raw = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return None
+    if isinstance(raw, (staticmethod, classmethod)):
+        return "py:method"
+    if isinstance(raw, (property, cached_property)):
+        return properties
+    try:
+        value = getattr(cls, name)
+    except Exception:
+        return None
+    if isinstance(value, type):
+        return None
+    if inspect.isroutine(value) or inspect.isroutine(raw):
+        return "py:method"
+    if isinstance(value, (property, cached_property)):
+        return properties
+    return "py:attribute"
+
+
+def _has_doc(cls: type, name: str) -> bool:
+    try:
+        value = getattr(cls, name)
+    except Exception:
+        return False
+    if isinstance(value, (property, cached_property)):
+        return bool(inspect.getdoc(value))
+    doc = inspect.getdoc(value)
+    if not doc:
+        return False
+    # Plain values (an ``int`` class attribute) report their type's docstring: not their own.
+    return not (not callable(value) and doc == inspect.getdoc(type(value)))
+
+
+def _class_members(
+    cls: type,
+    *,
+    inherited: bool = True,
+    documented_only: bool = False,
+    dunders: Iterable[str] = (),
+) -> Iterator[str]:
+    """Public member names of ``cls`` (sorted), as autodoc or autosummary would list them."""
+    if inherited:
+        names = set(dir(cls))
+    else:
+        names = set(vars(cls))
+    wanted = {n for n in names if not n.startswith("_")} | (set(dunders) & names)
+    for name in sorted(wanted):
+        if documented_only and not _has_doc(cls, name):
+            continue
+        yield name
+
+
+def _version(module_name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module_name)
+    except PackageNotFoundError:
+        module = _import(module_name)
+        return str(getattr(module, "__version__", "")) if module else ""
+
+
+# --------------------------------------------------------------------------------------------
+# Python: https://docs.python.org/3/
+# --------------------------------------------------------------------------------------------
+
+#: Standard-library modules the handbook may refer to; each has ``library/<name>.html``.
+PYTHON_MODULES = (
+    "abc",
+    "argparse",
+    "bisect",
+    "collections",
+    "collections.abc",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "enum",
+    "fractions",
+    "functools",
+    "glob",
+    "hashlib",
+    "heapq",
+    "io",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "operator",
+    "os",
+    "os.path",
+    "pathlib",
+    "pickle",
+    "pprint",
+    "random",
+    "re",
+    "shutil",
+    "statistics",
+    "string",
+    "subprocess",
+    "sys",
+    "tempfile",
+    "textwrap",
+    "time",
+    "timeit",
+    "typing",
+    "uuid",
+    "warnings",
+    "zipfile",
+)
+
+#: Built-in classes documented with ``.. class::`` in library/functions.html.
+_BUILTIN_CLASSES_ON_FUNCTIONS = {
+    "bool",
+    "complex",
+    "float",
+    "int",
+    "object",
+    "property",
+    "slice",
+    "super",
+    "type",
+}
+#: Built-in classes documented with ``.. class::`` in library/stdtypes.html.
+_BUILTIN_CLASSES_ON_STDTYPES = {
+    "bytearray",
+    "bytes",
+    "dict",
+    "frozenset",
+    "list",
+    "memoryview",
+    "range",
+    "set",
+    "str",
+    "tuple",
+}
+#: Built-in classes that library/functions.html documents with ``.. function::``.
+_BUILTIN_CLASSES_AS_FUNCTIONS = {
+    "classmethod",
+    "enumerate",
+    "filter",
+    "map",
+    "reversed",
+    "staticmethod",
+    "zip",
+}
+#: library/constants.html.
+_BUILTIN_CONSTANTS = ("Ellipsis", "False", "None", "NotImplemented", "True", "__debug__")
+#: Built-in types whose methods library/stdtypes.html documents as ``<type>.<method>``.
+#: (``set``'s methods are written under ``frozenset`` there, so only the shared ones are safe.)
+_STDTYPES_WITH_METHODS = ("bytearray", "bytes", "dict", "float", "int", "memoryview", "str")
+
+#: Objects the Python reference documents with ``.. function::`` although they are classes.
+_PYTHON_DOCUMENTED_AS_FUNCTIONS = {
+    "collections.namedtuple",
+    "functools.partial",
+    "functools.cmp_to_key",
+    "itertools.accumulate",
+    "itertools.batched",
+    "itertools.chain",
+    "itertools.combinations",
+    "itertools.combinations_with_replacement",
+    "itertools.compress",
+    "itertools.count",
+    "itertools.cycle",
+    "itertools.dropwhile",
+    "itertools.filterfalse",
+    "itertools.groupby",
+    "itertools.islice",
+    "itertools.pairwise",
+    "itertools.permutations",
+    "itertools.product",
+    "itertools.repeat",
+    "itertools.starmap",
+    "itertools.takewhile",
+    "itertools.zip_longest",
+    "operator.attrgetter",
+    "operator.itemgetter",
+    "operator.methodcaller",
+    "os.DirEntry",
+}
+
+#: Whole pages, ``std:doc`` entries: (docname, title).
+PYTHON_PAGES = (
+    ("glossary", "Glossary"),
+    ("library/index", "The Python Standard Library"),
+    ("library/functions", "Built-in Functions"),
+    ("library/stdtypes", "Built-in Types"),
+    ("library/exceptions", "Built-in Exceptions"),
+    ("reference/index", "The Python Language Reference"),
+    ("tutorial/index", "The Python Tutorial"),
+)
+
+
+def _python_page(module: str) -> str:
+    return f"library/{module}.html"
+
+
+def _python_module_objects(module_name: str) -> Iterator[tuple[str, object]]:
+    """``(name, object)`` for the public objects a standard-library module documents."""
+    module = _import(module_name)
+    if module is None:
+        return
+    declared = getattr(module, "__all__", None)
+    for name in _module_names(module):
+        obj = getattr(module, name)
+        if inspect.ismodule(obj):
+            continue
+        if declared is None:
+            # No __all__: keep what the module defines (or re-exports from its C accelerator),
+            # not what it merely imports (``os`` in ``shutil``, ``sys`` in ``random``).
+            home = getattr(obj, "__module__", None)
+            if home is not None and home not in {module_name, f"_{module_name}", "builtins"}:
+                if not home.lstrip("_").startswith(module_name.split(".")[0]):
+                    continue
+            if isinstance(obj, types.ModuleType):
+                continue
+        yield name, obj
+
+
+def _python_role(fullname: str, obj: object) -> str:
+    if fullname in _PYTHON_DOCUMENTED_AS_FUNCTIONS:
+        return "py:function"
+    role = _object_role(obj)
+    return role
+
+
+def python_inventory() -> Inventory:
+    """Built-ins and the modules in :data:`PYTHON_MODULES`, at docs.python.org/3 addresses."""
+    inv = Inventory("Python", f"{sys.version_info.major}.{sys.version_info.minor}")
+    for docname, title in PYTHON_PAGES:
+        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+
+    # Built-ins: library/functions.html, stdtypes.html, exceptions.html and constants.html.
+    for name in _public(dir(builtins)) + list(_BUILTIN_CONSTANTS):
+        obj = getattr(builtins, name)
+        if name in _BUILTIN_CONSTANTS:
+            inv.add(name, "py:data", f"library/constants.html#{name}")
+        elif _is_exception(obj):
+            inv.add(name, "py:exception", f"library/exceptions.html#{name}")
+        elif name in _BUILTIN_CLASSES_AS_FUNCTIONS:
+            inv.add(name, "py:function", f"library/functions.html#{name}")
+        elif name in _BUILTIN_CLASSES_ON_STDTYPES:
+            inv.add(name, "py:class", f"library/stdtypes.html#{name}")
+        elif name in _BUILTIN_CLASSES_ON_FUNCTIONS:
+            inv.add(name, "py:class", f"library/functions.html#{name}")
+        elif isinstance(obj, types.BuiltinFunctionType):
+            inv.add(name, "py:function", f"library/functions.html#{name}")
+    for type_name in _STDTYPES_WITH_METHODS:
+        cls = getattr(builtins, type_name)
+        for member in _class_members(cls, inherited=False):
+            role = _member_role(cls, member)
+            if role is not None:
+                fullname = f"{type_name}.{member}"
+                inv.add(fullname, role, f"library/stdtypes.html#{fullname}")
+    inv.add("list.sort", "py:method", "library/stdtypes.html#list.sort")
+
+    for module_name in PYTHON_MODULES:
+        module = _import(module_name)
+        if module is None:
+            continue
+        page = _python_page(module_name)
+        inv.add(module_name, "py:module", f"{page}#module-{module_name}", priority=0)
+        for name, obj in _python_module_objects(module_name):
+            fullname = f"{module_name}.{name}"
+            role = _python_role(fullname, obj)
+            inv.add(fullname, role, f"{page}#{fullname}")
+            if role in {"py:class", "py:exception"} or (
+                isinstance(obj, type) and fullname in _PYTHON_DOCUMENTED_AS_FUNCTIONS
+            ):
+                if getattr(obj, "__module__", "").startswith("typing") and module_name == "typing":
+                    continue  # typing's special forms document no members
+                for member in _class_members(obj, inherited=False, documented_only=True):
+                    member_role = _member_role(obj, member, properties="py:attribute")
+                    if member_role is None:
+                        continue
+                    member_name = f"{fullname}.{member}"
+                    inv.add(member_name, member_role, f"{page}#{member_name}")
+    return inv
+
+
+# --------------------------------------------------------------------------------------------
+# NumPy: https://numpy.org/doc/stable/
+# --------------------------------------------------------------------------------------------
+
+#: Scalar types documented with ``.. autoclass::`` on reference/arrays.scalars.html.
+_NUMPY_SCALAR_CLASSES = (
+    "bool",
+    "bool_",
+    "byte",
+    "bytes_",
+    "cdouble",
+    "character",
+    "clongdouble",
+    "complex128",
+    "complex64",
+    "complexfloating",
+    "csingle",
+    "datetime64",
+    "double",
+    "flexible",
+    "float16",
+    "float32",
+    "float64",
+    "floating",
+    "generic",
+    "half",
+    "inexact",
+    "int_",
+    "intc",
+    "integer",
+    "long",
+    "longdouble",
+    "longlong",
+    "number",
+    "object_",
+    "short",
+    "signedinteger",
+    "single",
+    "str_",
+    "timedelta64",
+    "ubyte",
+    "uint",
+    "uintc",
+    "ulong",
+    "ulonglong",
+    "unsignedinteger",
+    "ushort",
+    "void",
+)
+#: Sized aliases documented with ``.. attribute::`` on reference/arrays.scalars.html.
+_NUMPY_SCALAR_ALIASES = (
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "intp",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintp",
+)
+#: reference/constants.html.
+_NUMPY_CONSTANTS = ("e", "euler_gamma", "inf", "nan", "newaxis", "pi")
+#: Classes whose methods and attributes get their own reference/generated/ pages.
+_NUMPY_CLASSES_WITH_MEMBERS = ("dtype", "ndarray", "ufunc")
+#: BitGenerators with a page of their own under reference/random/bit_generators/.
+_NUMPY_BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+#: Modules declared with ``.. module::``: (module, page).
+_NUMPY_MODULES = (
+    ("numpy", "reference/index.html"),
+    ("numpy.linalg", "reference/routines.linalg.html"),
+    ("numpy.random", "reference/random/index.html"),
+    ("numpy.testing", "reference/routines.testing.html"),
+)
+NUMPY_PAGES = (
+    ("index", "NumPy documentation"),
+    ("reference/index", "NumPy reference"),
+    ("user/index", "NumPy user guide"),
+    ("user/absolute_beginners", "NumPy: the absolute basics for beginners"),
+    ("reference/random/index", "Random sampling"),
+)
+
+
+def _numpy_generated(fullname: str, folder: str = "reference/generated") -> str:
+    return f"{folder}/{fullname}.html#{fullname}"
+
+
+def numpy_inventory() -> Inventory:
+    """NumPy's functions, ufuncs, ``ndarray``/``dtype``, scalar types, linalg, fft and random."""
+    import numpy as np
+
+    inv = Inventory("NumPy", _version("numpy"))
+    for docname, title in NUMPY_PAGES:
+        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+    for module_name, page in _NUMPY_MODULES:
+        inv.add(module_name, "py:module", f"{page}#module-{module_name}", priority=0)
+
+    for name in _NUMPY_SCALAR_CLASSES:
+        if hasattr(np, name):
+            inv.add(f"numpy.{name}", "py:class", f"reference/arrays.scalars.html#numpy.{name}")
+    for name in _NUMPY_SCALAR_ALIASES:
+        if hasattr(np, name):
+            inv.add(f"numpy.{name}", "py:attribute", f"reference/arrays.scalars.html#numpy.{name}")
+    for name in _NUMPY_CONSTANTS:
+        inv.add(f"numpy.{name}", "py:data", f"reference/constants.html#numpy.{name}")
+
+    skip = set(_NUMPY_SCALAR_CLASSES) | set(_NUMPY_SCALAR_ALIASES) | set(_NUMPY_CONSTANTS)
+    for name in _module_names(np):
+        obj = getattr(np, name)
+        if name in skip or inspect.ismodule(obj) or name.startswith("__"):
+            continue
+        fullname = f"numpy.{name}"
+        if isinstance(obj, np.ufunc):
+            inv.add(fullname, "py:data", _numpy_generated(fullname))
+        elif isinstance(obj, type):
+            if issubclass(obj, np.generic):
+                continue  # a scalar type not in the lists above: not documented by that name
+            inv.add(fullname, _object_role(obj), _numpy_generated(fullname))
+        elif inspect.isroutine(obj) or _is_function_like(obj):
+            if type(obj).__name__ == "PytestTester":
+                continue
+            inv.add(fullname, "py:function", _numpy_generated(fullname))
+        elif type(obj).__name__ in {"RClass", "CClass", "IndexExpression", "MGridClass", "OGridClass"}:
+            inv.add(fullname, "py:data", _numpy_generated(fullname))
+
+    for class_name in _NUMPY_CLASSES_WITH_MEMBERS:
+        cls = getattr(np, class_name)
+        for member in _class_members(cls, dunders=("__call__",)):
+            role = _member_role(cls, member)
+            if role is not None:
+                inv.add(f"numpy.{class_name}.{member}", role,
+                        _numpy_generated(f"numpy.{class_name}.{member}"))
+
+    for submodule in ("linalg", "fft"):
+        module = getattr(np, submodule)
+        for name in _module_names(module):
+            obj = getattr(module, name)
+            fullname = f"numpy.{submodule}.{name}"
+            if inspect.isroutine(obj) or _is_function_like(obj) or isinstance(obj, type):
+                inv.add(fullname, _object_role(obj), _numpy_generated(fullname))
+    for name in _module_names(np.testing):
+        obj = getattr(np.testing, name)
+        if name.startswith("assert_") and callable(obj):
+            inv.add(f"numpy.testing.{name}", "py:function",
+                    _numpy_generated(f"numpy.testing.{name}"))
+    exceptions = _import("numpy.exceptions")
+    if exceptions is not None:
+        for name in _module_names(exceptions):
+            obj = getattr(exceptions, name)
+            if isinstance(obj, type):
+                inv.add(f"numpy.exceptions.{name}", _object_role(obj),
+                        _numpy_generated(f"numpy.exceptions.{name}"))
+
+    # numpy.random: reference/random/generator.html, legacy.html and their generated/ pages.
+    random = np.random
+    random_generated = "reference/random/generated"
+    inv.add("numpy.random.default_rng", "py:function",
+            "reference/random/generator.html#numpy.random.default_rng")
+    inv.add("numpy.random.Generator", "py:class",
+            "reference/random/generator.html#numpy.random.Generator")
+    for member in _class_members(random.Generator):
+        role = _member_role(random.Generator, member)
+        if role is not None:
+            fullname = f"numpy.random.Generator.{member}"
+            inv.add(fullname, role, _numpy_generated(fullname, random_generated))
+    inv.add("numpy.random.RandomState", "py:class",
+            "reference/random/legacy.html#numpy.random.RandomState")
+    for member in _class_members(random.RandomState):
+        role = _member_role(random.RandomState, member)
+        if role == "py:method":
+            fullname = f"numpy.random.RandomState.{member}"
+            inv.add(fullname, role, _numpy_generated(fullname, random_generated))
+    for name in _module_names(random):
+        obj = getattr(random, name)
+        if inspect.isroutine(obj) and name != "default_rng":
+            fullname = f"numpy.random.{name}"
+            inv.add(fullname, "py:function", _numpy_generated(fullname, random_generated))
+    for name in _NUMPY_BIT_GENERATORS:
+        if hasattr(random, name):
+            inv.add(f"numpy.random.{name}", "py:class",
+                    f"reference/random/bit_generators/{name.lower()}.html#numpy.random.{name}")
+    for name in ("BitGenerator", "SeedSequence"):
+        inv.add(f"numpy.random.{name}", "py:class",
+                _numpy_generated(f"numpy.random.{name}", "reference/random/bit_generators/generated"))
+    return inv
+
+
+# --------------------------------------------------------------------------------------------
+# pandas: https://pandas.pydata.org/docs/
+# --------------------------------------------------------------------------------------------
+
+#: Classes whose members the pandas API reference lists (each on reference/api/<name>.html).
+_PANDAS_CLASSES_WITH_MEMBERS = (
+    "pandas.Categorical",
+    "pandas.DataFrame",
+    "pandas.DatetimeIndex",
+    "pandas.Index",
+    "pandas.Interval",
+    "pandas.MultiIndex",
+    "pandas.Period",
+    "pandas.Series",
+    "pandas.Timedelta",
+    "pandas.Timestamp",
+    "pandas.core.groupby.DataFrameGroupBy",
+    "pandas.core.groupby.SeriesGroupBy",
+    "pandas.core.resample.Resampler",
+    "pandas.core.window.rolling.Rolling",
+    "pandas.core.window.expanding.Expanding",
+    "pandas.core.window.ewm.ExponentialMovingWindow",
+    "pandas.io.formats.style.Styler",
+)
+#: Accessors: (owner, accessor, accessor class path).
+_PANDAS_ACCESSORS = (
+    ("pandas.Series", "str", "pandas.core.strings.accessor.StringMethods"),
+    ("pandas.Series", "dt", "pandas.core.indexes.accessors.CombinedDatetimelikeProperties"),
+    ("pandas.Series", "cat", "pandas.core.arrays.categorical.CategoricalAccessor"),
+    ("pandas.Series", "plot", "pandas.plotting.PlotAccessor"),
+    ("pandas.DataFrame", "plot", "pandas.plotting.PlotAccessor"),
+)
+#: Modules whose public functions and classes have reference/api/ pages.
+_PANDAS_MODULES = (
+    "pandas.api.extensions",
+    "pandas.api.indexers",
+    "pandas.api.types",
+    "pandas.arrays",
+    "pandas.errors",
+    "pandas.plotting",
+    "pandas.testing",
+)
+#: Top-level names the API reference does not document by that name.
+_PANDAS_UNDOCUMENTED = {"NA", "NaT", "options", "test"}
+#: Members of documented classes that the API reference leaves out (deprecated or internal).
+_PANDAS_UNDOCUMENTED_MEMBERS = {"backfill", "pad", "swapaxes", "bool", "applymap"}
+PANDAS_PAGES = (
+    ("index", "pandas documentation"),
+    ("getting_started/index", "Getting started"),
+    ("user_guide/index", "User Guide"),
+    ("reference/index", "API reference"),
+    ("user_guide/groupby", "Group by: split-apply-combine"),
+    ("user_guide/io", "IO tools (text, CSV, HDF5, ...)"),
+)
+
+
+def _resolve(path: str) -> object | None:
+    module_name, _, attr = path.rpartition(".")
+    while module_name:
+        module = _import(module_name)
+        if module is not None:
+            obj: object = module
+            try:
+                for part in attr.split("."):
+                    obj = getattr(obj, part)
+            except AttributeError:
+                return None
+            return obj
+        module_name, _, head = module_name.rpartition(".")
+        attr = f"{head}.{attr}"
+    return None
+
+
+def _pandas_uri(fullname: str) -> str:
+    return f"reference/api/{fullname}.html#{fullname}"
+
+
+def pandas_inventory() -> Inventory:
+    """pandas' top-level API, DataFrame/Series/Index members, accessors, groupby and windows."""
+    import pandas as pd
+
+    inv = Inventory("pandas", _version("pandas"))
+    for docname, title in PANDAS_PAGES:
+        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+    inv.add("pandas", "py:module", "index.html#module-pandas", priority=0)
+
+    for name in _module_names(pd):
+        if name in _PANDAS_UNDOCUMENTED:
+            continue
+        obj = getattr(pd, name)
+        if inspect.ismodule(obj):
+            continue
+        fullname = f"pandas.{name}"
+        inv.add(fullname, _object_role(obj), _pandas_uri(fullname))
+    for module_name in _PANDAS_MODULES:
+        module = _import(module_name)
+        if module is None:
+            continue
+        for name in _module_names(module):
+            obj = getattr(module, name)
+            if inspect.ismodule(obj) or not (callable(obj) or isinstance(obj, type)):
+                continue
+            fullname = f"{module_name}.{name}"
+            inv.add(fullname, _object_role(obj), _pandas_uri(fullname))
+    offsets = _import("pandas.tseries.offsets")
+    if offsets is not None:
+        for name in _module_names(offsets):
+            if isinstance(getattr(offsets, name), type):
+                fullname = f"pandas.tseries.offsets.{name}"
+                inv.add(fullname, "py:class", _pandas_uri(fullname))
+
+    for path in _PANDAS_CLASSES_WITH_MEMBERS:
+        cls = _resolve(path)
+        if not isinstance(cls, type):
+            continue
+        inv.add(path, _object_role(cls), _pandas_uri(path))
+        for member in _class_members(cls, documented_only=True, dunders=("__iter__", "__array__")):
+            if member in _PANDAS_UNDOCUMENTED_MEMBERS:
+                continue
+            role = _member_role(cls, member)
+            if role is None:
+                continue
+            raw = inspect.getattr_static(cls, member, None)
+            if type(raw).__name__ == "Accessor" or type(raw).__name__ == "CachedAccessor":
+                role = "py:method"  # pandas documents accessors with its accessor template
+            fullname = f"{path}.{member}"
+            inv.add(fullname, role, _pandas_uri(fullname))
+
+    for owner, accessor, accessor_path in _PANDAS_ACCESSORS:
+        cls = _resolve(accessor_path)
+        if not isinstance(cls, type):
+            continue
+        prefix = f"{owner}.{accessor}"
+        inv.add(prefix, "py:method", _pandas_uri(prefix))
+        for member in _class_members(cls, documented_only=True):
+            role = _member_role(cls, member, properties="py:attribute")
+            if role is None:
+                continue
+            fullname = f"{prefix}.{member}"
+            inv.add(fullname, role, _pandas_uri(fullname))
+    return inv
+
+
+# --------------------------------------------------------------------------------------------
+# scikit-learn: https://scikit-learn.org/stable/
+# --------------------------------------------------------------------------------------------
+
+#: Submodules documented on their parent's api/ page (``.. automodule::`` in a section).
+_SKLEARN_SUBMODULES = (
+    "sklearn.feature_extraction.image",
+    "sklearn.feature_extraction.text",
+    "sklearn.gaussian_process.kernels",
+    "sklearn.metrics.cluster",
+    "sklearn.metrics.pairwise",
+    "sklearn.utils.arrayfuncs",
+    "sklearn.utils.class_weight",
+    "sklearn.utils.discovery",
+    "sklearn.utils.estimator_checks",
+    "sklearn.utils.extmath",
+    "sklearn.utils.graph",
+    "sklearn.utils.metadata_routing",
+    "sklearn.utils.metaestimators",
+    "sklearn.utils.multiclass",
+    "sklearn.utils.parallel",
+    "sklearn.utils.random",
+    "sklearn.utils.sparsefuncs",
+    "sklearn.utils.sparsefuncs_fast",
+    "sklearn.utils.validation",
+)
+#: Top-level subpackages that are not part of the API reference.
+_SKLEARN_PRIVATE_SUBPACKAGES = {"externals"}
+SKLEARN_PAGES = (
+    ("index", "scikit-learn: machine learning in Python"),
+    ("api/index", "API Reference"),
+    ("user_guide", "User Guide"),
+    ("getting_started", "Getting Started"),
+    ("glossary", "Glossary of Common Terms and API Elements"),
+    ("common_pitfalls", "Common pitfalls and recommended practices"),
+    ("modules/cross_validation", "Cross-validation: evaluating estimator performance"),
+    ("modules/model_evaluation", "Metrics and scoring: quantifying the quality of predictions"),
+)
+
+
+def _sklearn_modules() -> list[str]:
+    import sklearn
+
+    names = ["sklearn"]
+    for name in sorted(getattr(sklearn, "__all__", ())):
+        if name.startswith("_") or name in _SKLEARN_PRIVATE_SUBPACKAGES:
+            continue
+        if _import(f"sklearn.{name}") is not None:
+            names.append(f"sklearn.{name}")
+    names.append("sklearn.base")
+    names.append("sklearn.utils")
+    return sorted(set(names))
+
+
+def _sklearn_object_uri(fullname: str) -> str:
+    return f"modules/generated/{fullname}.html#{fullname}"
+
+
+def _add_sklearn_class(inv: Inventory, fullname: str, cls: type) -> None:
+    role = _object_role(cls)
+    page = _sklearn_object_uri(fullname).partition("#")[0]
+    inv.add(fullname, role, f"{page}#{fullname}")
+    if role == "py:exception":
+        return  # ``autoexception`` without members
+    # base.rst: ``autoclass :members: :inherited-members: :special-members: __call__``.
+    for member in _class_members(cls, documented_only=True, dunders=("__call__",)):
+        member_role = _member_role(cls, member)
+        if member_role is None:
+            continue
+        if member == "__call__" and "__call__" not in {
+            n for klass in cls.__mro__[:-1] for n in vars(klass)
+        }:
+            continue
+        inv.add(f"{fullname}.{member}", member_role, f"{page}#{fullname}.{member}")
+
+
+def sklearn_inventory() -> Inventory:
+    """Every public module of scikit-learn and what it exports, with class members."""
+    # The reference documents the experimental estimators where they live once enabled.
+    _import("sklearn.experimental.enable_halving_search_cv")
+    _import("sklearn.experimental.enable_iterative_imputer")
+    inv = Inventory("scikit-learn", _version("scikit-learn"))
+    for docname, title in SKLEARN_PAGES:
+        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+
+    seen: dict[int, str] = {}
+    modules = _sklearn_modules()
+    for module_name in modules + list(_SKLEARN_SUBMODULES):
+        module = _import(module_name)
+        if module is None:
+            continue
+        if module_name in _SKLEARN_SUBMODULES:
+            parent = module_name.rsplit(".", 1)[0]
+            page = f"api/{parent}.html"
+        else:
+            page = f"api/{module_name}.html"
+        inv.add(module_name, "py:module", f"{page}#module-{module_name}", priority=0)
+        for name in _module_names(module):
+            obj = getattr(module, name)
+            fullname = f"{module_name}.{name}"
+            if inspect.ismodule(obj):
+                if module_name == "sklearn.experimental" and name.startswith("enable_"):
+                    inv.add(fullname, "py:module",
+                            f"modules/generated/{fullname}.html#module-{fullname}", priority=0)
+                continue
+            if not (isinstance(obj, type) or callable(obj)):
+                continue
+            # A submodule's object that its parent also exports is documented under the parent
+            # (``sklearn.metrics.silhouette_score``, not ``sklearn.metrics.cluster....``).
+            if id(obj) in seen and module_name in _SKLEARN_SUBMODULES:
+                continue
+            seen.setdefault(id(obj), fullname)
+            if isinstance(obj, type):
+                _add_sklearn_class(inv, fullname, obj)
+            else:
+                inv.add(fullname, "py:function", _sklearn_object_uri(fullname))
+    return inv
+
+
+# --------------------------------------------------------------------------------------------
+# PySpark: https://spark.apache.org/docs/latest/api/python/
+# --------------------------------------------------------------------------------------------
+
+#: pyspark.sql classes (reference/pyspark.sql/api/pyspark.sql.<Class>.html); the members of
+#: these classes each have a page of their own in the same folder.
+_PYSPARK_SQL_CLASSES_WITH_MEMBER_PAGES = (
+    "Catalog",
+    "Column",
+    "DataFrame",
+    "DataFrameNaFunctions",
+    "DataFrameReader",
+    "DataFrameStatFunctions",
+    "DataFrameWriter",
+    "DataFrameWriterV2",
+    "GroupedData",
+    "Observation",
+    "Row",
+    "SparkSession",
+    "UDFRegistration",
+    "Window",
+    "WindowSpec",
+)
+#: Deprecated entry points the reference no longer lists.
+_PYSPARK_SQL_UNDOCUMENTED = {"HiveContext", "SQLContext", "is_remote"}
+#: pyspark.ml modules (reference/api/pyspark.ml.<...>.html, members on the class page).
+_PYSPARK_ML_MODULES = (
+    "pyspark.ml",
+    "pyspark.ml.classification",
+    "pyspark.ml.clustering",
+    "pyspark.ml.evaluation",
+    "pyspark.ml.feature",
+    "pyspark.ml.fpm",
+    "pyspark.ml.functions",
+    "pyspark.ml.linalg",
+    "pyspark.ml.param",
+    "pyspark.ml.recommendation",
+    "pyspark.ml.regression",
+    "pyspark.ml.stat",
+    "pyspark.ml.tuning",
+)
+PYSPARK_PAGES = (
+    ("index", "PySpark Overview"),
+    ("getting_started/index", "Getting Started"),
+    ("user_guide/index", "User Guides"),
+    ("reference/index", "API Reference"),
+    ("reference/pyspark.sql/index", "Spark SQL"),
+    ("reference/pyspark.ml", "MLlib (DataFrame-based)"),
+)
+
+
+def _pyspark_sql_uri(fullname: str) -> str:
+    return f"reference/pyspark.sql/api/{fullname}.html#{fullname}"
+
+
+def pyspark_inventory() -> Inventory:
+    """pyspark.sql (session, DataFrame, Column, functions, Window, types) and pyspark.ml."""
+    import pyspark.sql
+    import pyspark.sql.functions
+    import pyspark.sql.types
+
+    inv = Inventory("PySpark", _version("pyspark"))
+    for docname, title in PYSPARK_PAGES:
+        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+
+    sql = pyspark.sql
+    for name in _module_names(sql):
+        if name in _PYSPARK_SQL_UNDOCUMENTED:
+            continue
+        obj = getattr(sql, name)
+        if inspect.ismodule(obj):
+            continue
+        fullname = f"pyspark.sql.{name}"
+        inv.add(fullname, _object_role(obj), _pyspark_sql_uri(fullname))
+    for class_name in _PYSPARK_SQL_CLASSES_WITH_MEMBER_PAGES:
+        cls = getattr(sql, class_name, None)
+        if not isinstance(cls, type):
+            continue
+        for member in _class_members(cls, dunders=("__getattr__", "__getitem__")):
+            role = _member_role(cls, member)
+            if role is None or not _has_doc(cls, member) and role != "py:attribute":
+                continue
+            raw = inspect.getattr_static(cls, member)
+            if type(raw).__name__ == "classproperty":
+                role = "py:property"
+            fullname = f"pyspark.sql.{class_name}.{member}"
+            inv.add(fullname, role, _pyspark_sql_uri(fullname))
+    builder = type(sql.SparkSession.builder)
+    for member in _class_members(builder, inherited=False, documented_only=True):
+        role = _member_role(builder, member)
+        if role == "py:method":
+            fullname = f"pyspark.sql.SparkSession.builder.{member}"
+            inv.add(fullname, role, _pyspark_sql_uri(fullname))
+
+    functions = pyspark.sql.functions
+    for name in _module_names(functions):
+        obj = getattr(functions, name)
+        if inspect.isroutine(obj):
+            fullname = f"pyspark.sql.functions.{name}"
+            inv.add(fullname, "py:function", _pyspark_sql_uri(fullname))
+
+    # Data types use the class_with_docs template: members are anchors on the class page.
+    data_types = pyspark.sql.types
+    for name in _module_names(data_types):
+        obj = getattr(data_types, name)
+        if not (isinstance(obj, type) and (
+            issubclass(obj, data_types.DataType) or obj is data_types.StructField
+        )):
+            continue
+        fullname = f"pyspark.sql.types.{name}"
+        page = _pyspark_sql_uri(fullname).partition("#")[0]
+        inv.add(fullname, "py:class", f"{page}#{fullname}")
+        for member in _class_members(obj):
+            role = _member_role(obj, member, properties="py:attribute")
+            if role is not None:
+                inv.add(f"{fullname}.{member}", role, f"{page}#{fullname}.{member}")
+
+    for module_name in _PYSPARK_ML_MODULES:
+        module = _import(module_name)
+        if module is None:
+            continue
+        for name in _module_names(module):
+            obj = getattr(module, name)
+            fullname = f"{module_name}.{name}"
+            page = f"reference/api/{fullname}.html"
+            if isinstance(obj, type):
+                inv.add(fullname, _object_role(obj), f"{page}#{fullname}")
+                for member in _class_members(obj):
+                    role = _member_role(obj, member, properties="py:attribute")
+                    if role is not None:
+                        inv.add(f"{fullname}.{member}", role, f"{page}#{fullname}.{member}")
+            elif inspect.isroutine(obj):
+                inv.add(fullname, "py:function", f"{page}#{fullname}")
+    return inv
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+#: File stem (the intersphinx_mapping key) -> inventory builder.
+INVENTORIES: dict[str, Callable[[], Inventory]] = {
+    "python": python_inventory,
+    "numpy": numpy_inventory,
+    "pandas": pandas_inventory,
+    "sklearn": sklearn_inventory,
+    "pyspark": pyspark_inventory,
+}
+
+
+def build(name: str) -> Inventory:
+    """Build one inventory with the libraries' import-time and deprecation warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return INVENTORIES[name]()
+
+
+def write(out: Path, names: Iterable[str] | None = None) -> dict[str, Path]:
+    """Write ``<out>/<name>.inv`` for each inventory; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name in names or INVENTORIES:
+        path = out / f"{name}.inv"
+        path.write_bytes(build(name).dumps())
+        written[name] = path
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mle_handbook.inventories",
+        description="Write offline intersphinx inventories for the installed Python, NumPy, "
+        "pandas, scikit-learn and PySpark.",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder (default: %(default)s)")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"inventories to write (default: all of {', '.join(INVENTORIES)})",
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(INVENTORIES))
+    if unknown:
+        parser.error(f"unknown inventory: {', '.join(unknown)}")
+    for name, path in write(args.out, args.names or None).items():
+        print(f"{path}: {path.stat().st_size} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,368 @@
+"""Spark daemons on 127.0.0.1: a Spark Connect server shared by a build, and a small standalone cluster.
+
+:class:`ConnectServer` starts one Spark Connect server (``sbin/start-connect-server.sh --wait``) so
+that every notebook kernel of a docs build reaches the same JVM through ``SPARK_REMOTE`` and Spark's
+start-up is paid once per build rather than once per notebook::
+
+    with ConnectServer().start() as server:
+        os.environ["SPARK_REMOTE"] = server.url   # kernels started now inherit it
+        ...
+
+:class:`StandaloneCluster` starts a standalone master and one worker (what ``start-master.sh`` and
+``start-worker.sh`` would do; pip's PySpark does not ship those scripts) so that tests can run the
+same code on a real cluster through ``SPARK_MASTER``.
+
+Every daemon runs in its own session and process group (``setsid``), bound to 127.0.0.1, with its
+logs, pid files and scratch space in a private temporary folder and the Java runtime found by
+:func:`mle_handbook.java.find_java`. ``stop()`` kills the whole process group, waits for it, is
+safe to call twice, and is registered with :mod:`atexit` so that an interpreter that exits (also
+after an error) takes its daemons with it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from .java import find_java
+from .spark import SESSION_CONF, log4j_config
+
+__all__ = ["ConnectServer", "SparkDaemonError", "StandaloneCluster", "free_port", "spark_home"]
+
+#: Environment variables that would make a daemon (or the scripts that start it) do something
+#: other than start a plain local daemon: spark-daemon.sh rsyncs from $SPARK_MASTER, and PySpark
+#: switches to Spark Connect when SPARK_REMOTE is set.
+_CLIENT_VARIABLES = (
+    "SPARK_MASTER",
+    "SPARK_REMOTE",
+    "SPARK_CONNECT_MODE_ENABLED",
+    "SPARK_LOCAL_REMOTE",
+    "SPARK_API_MODE",
+    "PYSPARK_GATEWAY_PORT",
+    "PYSPARK_GATEWAY_SECRET",
+    "SPARK_CONF_DIR",
+)
+
+
+class SparkDaemonError(RuntimeError):
+    """A daemon did not start; the message ends with the tail of its log."""
+
+
+def spark_home() -> Path:
+    """The Spark distribution inside the installed ``pyspark`` package."""
+    import pyspark
+
+    return Path(pyspark.__file__).parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:]) or "(empty log)"
+
+
+class _Daemon:
+    """One process group started with setsid, logging to a file."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path, cwd: Path):
+        self.name = name
+        self.log = log
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # setsid: its own session and process group
+            )
+        self.pgid = self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_until(self, ready, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if not self.alive():
+                raise SparkDaemonError(
+                    f"{self.name} exited with status {self.process.returncode} before {what}. "
+                    f"Last lines of {self.log}:\n{_tail(self.log)}"
+                )
+            if time.monotonic() > deadline:
+                raise SparkDaemonError(
+                    f"{self.name} did not {what} within {timeout:.0f} s. "
+                    f"Last lines of {self.log}:\n{_tail(self.log)}"
+                )
+            time.sleep(0.2)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM to the whole group, then SIGKILL after ``timeout``; waits for the leader."""
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(self.pgid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and _group_alive(self.pgid):
+                self.process.poll()  # reap the leader so that it does not linger as a zombie
+                time.sleep(0.1)
+            if not _group_alive(self.pgid):
+                break
+        self.process.poll()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # Zombies still count for killpg; ask /proc whether any member is more than a zombie.
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+class _DaemonSet:
+    """Shared plumbing: a private folder, the environment, start-up and stopping."""
+
+    prefix = "mle-handbook-spark-"
+
+    def __init__(self) -> None:
+        self.directory: Path | None = None
+        self._daemons: list[_Daemon] = []
+        self._registered = False
+
+    def _prepare(self) -> dict[str, str]:
+        runtime = find_java()  # raises JavaNotFound with install advice
+        self.directory = Path(tempfile.mkdtemp(prefix=self.prefix))
+        for sub in ("logs", "pids", "work"):
+            (self.directory / sub).mkdir()
+        env = {k: v for k, v in os.environ.items() if k not in _CLIENT_VARIABLES}
+        env.update(runtime.environ())
+        env.update(
+            SPARK_HOME=str(spark_home()),
+            SPARK_LOCAL_IP="127.0.0.1",
+            SPARK_LOG_DIR=str(self.directory / "logs"),
+            SPARK_PID_DIR=str(self.directory / "pids"),
+            SPARK_WORKER_DIR=str(self.directory / "work"),
+            PYSPARK_PYTHON=env.get("PYSPARK_PYTHON", sys.executable),
+        )
+        if not self._registered:
+            atexit.register(self.stop)
+            self._registered = True
+        return env
+
+    def _launch(self, name: str, command: list[str], env: dict[str, str]) -> _Daemon:
+        assert self.directory is not None
+        log = self.directory / "logs" / f"{name.replace(' ', '-').lower()}.log"
+        daemon = _Daemon(name, command, env, log, self.directory)
+        self._daemons.append(daemon)
+        return daemon
+
+    @property
+    def running(self) -> bool:
+        return any(d.alive() for d in self._daemons)
+
+    @property
+    def pids(self) -> list[int]:
+        """Process-group ids of the daemons (one per daemon)."""
+        return [d.pgid for d in self._daemons]
+
+    def stop(self) -> None:
+        """Stop every daemon (newest first) and remove the private folder; safe to call again."""
+        while self._daemons:
+            self._daemons.pop().stop()
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _conf_args(conf: dict[str, str]) -> list[str]:
+    args = []
+    for key, value in conf.items():
+        args += ["--conf", f"{key}={value}"]
+    return args
+
+
+class ConnectServer(_DaemonSet):
+    """A Spark Connect server on 127.0.0.1 running Spark in ``local[*]`` mode.
+
+    ``conf`` adds or overrides Spark settings of the server; the session defaults are those of
+    :data:`mle_handbook.spark.SESSION_CONF` (UTC, no CSV column pruning, few shuffle partitions).
+    """
+
+    prefix = "mle-handbook-connect-"
+
+    def __init__(
+        self,
+        *,
+        master: str = "local[*]",
+        conf: dict[str, str] | None = None,
+        startup_timeout: float = 180.0,
+    ) -> None:
+        super().__init__()
+        self.master = master
+        self.conf = dict(conf or {})
+        self.startup_timeout = startup_timeout
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the Spark Connect server has not been started")
+        return f"sc://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path | None:
+        return self._daemons[0].log if self._daemons else None
+
+    def start(self, port: int | None = None) -> ConnectServer:
+        """Start the server and wait until it accepts connections; returns ``self``."""
+        if self.running:
+            return self
+        env = self._prepare()
+        self.port = port or free_port()
+        conf = {
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": str(self.port),
+            "spark.driver.host": "127.0.0.1",
+            "spark.driver.bindAddress": "127.0.0.1",
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.driver.memory": "1g",
+            "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j_config('warn')}",
+            **SESSION_CONF,
+            **self.conf,
+        }
+        script = spark_home() / "sbin" / "start-connect-server.sh"
+        # --wait keeps the server in the foreground of our process group instead of nohup'ing it.
+        command = ["bash", str(script), "--wait", "--master", self.master, *_conf_args(conf)]
+        daemon = self._launch("Spark Connect server", command, env)
+        try:
+            daemon.wait_until(
+                lambda: _port_open(self.port), self.startup_timeout, f"listen on port {self.port}"
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __enter__(self) -> ConnectServer:
+        return self.start() if not self.running else self
+
+
+class StandaloneCluster(_DaemonSet):
+    """A standalone Spark master and one worker on 127.0.0.1, for tests of cluster mode."""
+
+    prefix = "mle-handbook-cluster-"
+
+    def __init__(
+        self, *, cores: int = 1, memory: str = "1g", startup_timeout: float = 180.0
+    ) -> None:
+        super().__init__()
+        self.cores = cores
+        self.memory = memory
+        self.startup_timeout = startup_timeout
+        self.port: int | None = None
+        self.webui_port: int | None = None
+
+    @property
+    def master_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the standalone cluster has not been started")
+        return f"spark://127.0.0.1:{self.port}"
+
+    def alive_workers(self) -> int:
+        """Workers the master reports ALIVE (from its web UI's JSON)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.webui_port}/json/", timeout=2) as r:
+                state = json.load(r)
+        except (OSError, ValueError):
+            return 0
+        return sum(w.get("state") == "ALIVE" for w in state.get("workers", []))
+
+    def start(self) -> StandaloneCluster:
+        """Start the master, then the worker; returns once the worker has registered."""
+        if self.running:
+            return self
+        env = self._prepare()
+        env["SPARK_DAEMON_JAVA_OPTS"] = f"-Dlog4j2.configurationFile=file:{log4j_config('warn')}"
+        spark_class = str(spark_home() / "bin" / "spark-class")
+        self.port, self.webui_port = free_port(), free_port()
+        try:
+            master = self._launch(
+                "Spark master",
+                [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--webui-port", str(self.webui_port)],
+                env,
+            )
+            master.wait_until(
+                lambda: _port_open(self.port) and _port_open(self.webui_port),
+                self.startup_timeout,
+                f"listen on ports {self.port} and {self.webui_port}",
+            )
+            worker = self._launch(
+                "Spark worker",
+                [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                 "--port", str(free_port()), "--webui-port", str(free_port()),
+                 "--cores", str(self.cores), "--memory", self.memory,
+                 "--work-dir", str(self.directory / "work"), self.master_url],
+                env,
+            )
+            worker.wait_until(
+                lambda: self.alive_workers() >= 1, self.startup_timeout, "register with the master"
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __enter__(self) -> StandaloneCluster:
+        return self.start() if not self.running else self

@@ -1,0 +1,102 @@
+"""Shared fixtures: paths, exercise fixtures by state, and a mini Sphinx project builder."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/exercise_harness.py
+
+
+def exercise_paths() -> list[Path]:
+    return sorted((ROOT / "exercises").glob("*.ipynb"))
+
+
+def notebook_paths() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("*.ipynb")) + exercise_paths()
+
+
+@pytest.fixture
+def squares_solution() -> nbformat.NotebookNode:
+    """The fixture exercise with model solutions: every check passes."""
+    return nbformat.read(FIXTURES / "squares_solution.ipynb", as_version=4)
+
+
+def cell_with_id(nb, grade_id):
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(grade_id)
+
+
+@dataclass
+class BuildResult:
+    returncode: int
+    output: str
+    outdir: Path
+
+
+@dataclass
+class MiniProject:
+    """A tiny Sphinx project using the handbook's extension, with chosen notebooks."""
+
+    srcdir: Path
+
+    def add_notebook(self, name: str, nb: nbformat.NotebookNode) -> Path:
+        path = self.srcdir / "exercises" / f"{name}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        self._write_index()
+        return path
+
+    def _write_index(self) -> None:
+        names = sorted(p.stem for p in (self.srcdir / "exercises").glob("*.ipynb"))
+        entries = "\n".join(f"exercises/{n}" for n in names)
+        (self.srcdir / "index.md").write_text(f"# Mini\n\n```{{toctree}}\n{entries}\n```\n")
+
+    def build(self, *extra: str, builder: str = "html") -> BuildResult:
+        outdir = self.srcdir / "_build" / builder
+        proc = subprocess.run(
+            [sys.executable, "-m", "sphinx", "-b", builder, "-n", "-W", "--keep-going"]
+            + list(extra)
+            + [str(self.srcdir), str(outdir)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        return BuildResult(proc.returncode, proc.stdout + proc.stderr, outdir)
+
+
+@pytest.fixture
+def mini_project(tmp_path) -> MiniProject:
+    srcdir = tmp_path / "mini"
+    srcdir.mkdir()
+    (srcdir / "conf.py").write_text(
+        "extensions = ['myst_parser', 'nbsphinx', 'mle_handbook.sphinxext']\n"
+        "nbsphinx_execute = 'never'\n"
+        "exclude_patterns = ['_build']\n"
+        "mle_handbook_timeout = 60\n"
+    )
+    project = MiniProject(srcdir)
+    (srcdir / "exercises").mkdir()
+    project._write_index()
+    return project
+
+
+@pytest.fixture(scope="session")
+def venv_bin() -> Path:
+    return Path(sys.executable).parent
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copy(FIXTURES / name, target)
+    return target
