@@ -28,6 +28,7 @@ import argparse
 import builtins
 import importlib
 import inspect
+import re
 import sys
 import types
 import warnings
@@ -92,6 +93,16 @@ class Inventory:
         if key not in self.entries:
             self.entries[key] = Entry(name, role, uri, dispname, priority)
 
+    def obj(self, name: str, role: str, page: str) -> None:
+        """An object whose anchor on ``page`` is its own name."""
+        self.add(name, role, f"{page}#{anchor(name)}")
+
+    def module(self, name: str, page: str) -> None:
+        self.add(name, "py:module", f"{page}#module-{anchor(name)}", priority=0)
+
+    def doc(self, docname: str, title: str) -> None:
+        self.add(docname, "std:doc", f"{docname}.html", title, priority=-1)
+
     def has(self, name: str) -> bool:
         return any(n == name for _, n in self.entries)
 
@@ -111,6 +122,19 @@ class Inventory:
 # --------------------------------------------------------------------------------------------
 # Looking at objects the way autodoc does
 # --------------------------------------------------------------------------------------------
+
+
+_NON_ID_CHARS = re.compile("[^a-zA-Z0-9._]+")
+_NON_ID_AT_ENDS = re.compile("^[-0-9._]+|-+$")
+
+
+def anchor(name: str) -> str:
+    """The HTML id Sphinx gives an object (``sphinx.util.nodes.make_id``).
+
+    Dots, case and inner underscores survive; leading underscores do not (``__debug__`` is
+    ``#debug__``).
+    """
+    return _NON_ID_AT_ENDS.sub("", _NON_ID_CHARS.sub("-", " ".join(name.split())))
 
 
 def _import(name: str) -> types.ModuleType | None:
@@ -328,9 +352,26 @@ _STDTYPES_WITH_METHODS = ("bytearray", "bytes", "dict", "float", "int", "memoryv
 
 #: Objects the Python reference documents with ``.. function::`` although they are classes.
 _PYTHON_DOCUMENTED_AS_FUNCTIONS = {
+    "abc.abstractclassmethod",
+    "abc.abstractproperty",
+    "abc.abstractstaticmethod",
     "collections.namedtuple",
-    "functools.partial",
+    "contextlib.aclosing",
+    "contextlib.chdir",
+    "contextlib.closing",
+    "contextlib.nullcontext",
+    "contextlib.redirect_stderr",
+    "contextlib.redirect_stdout",
+    "contextlib.suppress",
+    "enum.member",
+    "enum.nonmember",
+    "enum.property",
+    "enum.verify",
+    "functools.cached_property",
     "functools.cmp_to_key",
+    "functools.partial",
+    "hashlib.blake2b",
+    "hashlib.blake2s",
     "itertools.accumulate",
     "itertools.batched",
     "itertools.chain",
@@ -353,7 +394,66 @@ _PYTHON_DOCUMENTED_AS_FUNCTIONS = {
     "operator.attrgetter",
     "operator.itemgetter",
     "operator.methodcaller",
-    "os.DirEntry",
+}
+#: Other roles that differ from what the object is at run time.
+_PYTHON_ROLES = {
+    "datetime.UTC": "py:attribute",
+    "decimal.BasicContext": "py:class",
+    "decimal.DefaultContext": "py:class",
+    "decimal.ExtendedContext": "py:class",
+    "logging.lastResort": "py:attribute",
+    "typing.Annotated": "py:data",
+    "typing.Any": "py:data",
+    "typing.Callable": "py:data",
+    "typing.Tuple": "py:data",
+    "typing.NamedTuple": "py:class",
+    "typing.ParamSpecArgs": "py:data",
+    "typing.ParamSpecKwargs": "py:data",
+    "typing.TypedDict": "py:class",
+}
+#: Objects documented on another module's page.
+_PYTHON_PAGES_ELSEWHERE = {
+    "logging.FileHandler": "logging.handlers",
+    "logging.NullHandler": "logging.handlers",
+    "logging.StreamHandler": "logging.handlers",
+}
+#: Exported names the reference does not document as objects.
+_PYTHON_UNDOCUMENTED = {
+    "hashlib.md5",
+    "hashlib.sha1",
+    "hashlib.sha224",
+    "hashlib.sha256",
+    "hashlib.sha384",
+    "hashlib.sha3_224",
+    "hashlib.sha3_256",
+    "hashlib.sha3_384",
+    "hashlib.sha3_512",
+    "hashlib.sha512",
+    "hashlib.shake_128",
+    "hashlib.shake_256",
+    "re.template",
+}
+#: Classes whose members the reference does not list one by one (mixin tables, or the module
+#: functions stand for them).
+_PYTHON_NO_MEMBERS = {"random.Random", "random.SystemRandom"}
+#: Members of built-in types that library/stdtypes.html covers in tables, not as objects.
+_STDTYPES_UNDOCUMENTED = {
+    "bytearray.append",
+    "bytearray.clear",
+    "bytearray.copy",
+    "bytearray.extend",
+    "bytearray.insert",
+    "bytearray.pop",
+    "bytearray.remove",
+    "bytearray.reverse",
+    "float.conjugate",
+    "float.imag",
+    "float.real",
+    "int.conjugate",
+    "int.denominator",
+    "int.imag",
+    "int.numerator",
+    "int.real",
 }
 
 #: Whole pages, ``std:doc`` entries: (docname, title).
@@ -380,78 +480,118 @@ def _python_module_objects(module_name: str) -> Iterator[tuple[str, object]]:
     declared = getattr(module, "__all__", None)
     for name in _module_names(module):
         obj = getattr(module, name)
-        if inspect.ismodule(obj):
+        if inspect.ismodule(obj) or f"{module_name}.{name}" in _PYTHON_UNDOCUMENTED:
             continue
-        if declared is None:
+        home = getattr(obj, "__module__", None)
+        if isinstance(obj, type) and home == "builtins":
+            continue  # an alias of a built-in (``typing.Text``, ``uuid.bytes_``)
+        if module_name == "pickle" and name.isupper() and not name.endswith("PROTOCOL"):
+            continue  # pickle's opcodes, which only pickletools describes
+        if declared is None and home is not None:
             # No __all__: keep what the module defines (or re-exports from its C accelerator),
             # not what it merely imports (``os`` in ``shutil``, ``sys`` in ``random``).
-            home = getattr(obj, "__module__", None)
-            if home is not None and home not in {module_name, f"_{module_name}", "builtins"}:
-                if not home.lstrip("_").startswith(module_name.split(".")[0]):
-                    continue
-            if isinstance(obj, types.ModuleType):
+            root = module_name.split(".")[0]
+            if home != "builtins" and not home.lstrip("_").startswith(root):
                 continue
         yield name, obj
 
 
-def _python_role(fullname: str, obj: object) -> str:
+def _python_role(module_name: str, fullname: str, obj: object) -> str:
+    if fullname in _PYTHON_ROLES:
+        return _PYTHON_ROLES[fullname]
     if fullname in _PYTHON_DOCUMENTED_AS_FUNCTIONS:
         return "py:function"
-    role = _object_role(obj)
-    return role
+    if module_name == "typing" and not isinstance(obj, type):
+        # Deprecated aliases (``typing.List``) are classes in the reference, special forms
+        # (``typing.Optional``) data.
+        return "py:class" if hasattr(obj, "__origin__") else _object_role(obj)
+    if module_name == "decimal" and _is_exception(obj):
+        return "py:class"  # the signals are documented as classes
+    return _object_role(obj)
+
+
+def _python_members(cls: type, module_name: str) -> Iterator[str]:
+    """Members the reference documents for ``cls``: those it adds itself.
+
+    That is, names defined by the class or by a private base from its own module or that
+    module's C accelerator (``argparse._ActionsContainer``, ``_io._IOBase``), documented, and not
+    inherited from or overriding a public base (``OrderedDict.keys`` is ``dict.keys``;
+    ``io.BytesIO.read`` is ``io.BufferedIOBase.read``, a base ``io`` only registers).
+    """
+    homes = {module_name, f"_{module_name}"}
+    public_bases = [
+        base for base in cls.__mro__[1:] if base is not object and not base.__name__.startswith("_")
+    ]
+    if module_name == "io":
+        import io
+
+        abcs = (io.IOBase, io.RawIOBase, io.BufferedIOBase, io.TextIOBase)
+        public_bases += [base for base in abcs if base is not cls and issubclass(cls, base)]
+    inherited = {klass for base in public_bases for klass in base.__mro__}
+    own: set[str] = set()
+    for klass in cls.__mro__:
+        private = klass.__name__.startswith("_") and klass.__module__ in homes
+        if klass is cls or (private and klass not in inherited):
+            own.update(vars(klass))
+    inherited_names = {name for klass in inherited for name in vars(klass)}
+    for name in sorted(own - inherited_names):
+        if not name.startswith("_") and _has_doc(cls, name):
+            yield name
 
 
 def python_inventory() -> Inventory:
     """Built-ins and the modules in :data:`PYTHON_MODULES`, at docs.python.org/3 addresses."""
     inv = Inventory("Python", f"{sys.version_info.major}.{sys.version_info.minor}")
     for docname, title in PYTHON_PAGES:
-        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+        inv.doc(docname, title)
 
     # Built-ins: library/functions.html, stdtypes.html, exceptions.html and constants.html.
     for name in _public(dir(builtins)) + list(_BUILTIN_CONSTANTS):
         obj = getattr(builtins, name)
         if name in _BUILTIN_CONSTANTS:
-            inv.add(name, "py:data", f"library/constants.html#{name}")
+            inv.obj(name, "py:data", "library/constants.html")
         elif _is_exception(obj):
-            inv.add(name, "py:exception", f"library/exceptions.html#{name}")
+            inv.obj(name, "py:exception", "library/exceptions.html")
         elif name in _BUILTIN_CLASSES_AS_FUNCTIONS:
-            inv.add(name, "py:function", f"library/functions.html#{name}")
+            inv.obj(name, "py:function", "library/functions.html")
         elif name in _BUILTIN_CLASSES_ON_STDTYPES:
-            inv.add(name, "py:class", f"library/stdtypes.html#{name}")
+            inv.obj(name, "py:class", "library/stdtypes.html")
         elif name in _BUILTIN_CLASSES_ON_FUNCTIONS:
-            inv.add(name, "py:class", f"library/functions.html#{name}")
+            inv.obj(name, "py:class", "library/functions.html")
         elif isinstance(obj, types.BuiltinFunctionType):
-            inv.add(name, "py:function", f"library/functions.html#{name}")
+            inv.obj(name, "py:function", "library/functions.html")
     for type_name in _STDTYPES_WITH_METHODS:
         cls = getattr(builtins, type_name)
         for member in _class_members(cls, inherited=False):
-            role = _member_role(cls, member)
-            if role is not None:
-                fullname = f"{type_name}.{member}"
-                inv.add(fullname, role, f"library/stdtypes.html#{fullname}")
-    inv.add("list.sort", "py:method", "library/stdtypes.html#list.sort")
+            role = _member_role(cls, member, properties="py:attribute")
+            fullname = f"{type_name}.{member}"
+            if role is not None and fullname not in _STDTYPES_UNDOCUMENTED:
+                inv.obj(fullname, role, "library/stdtypes.html")
+    inv.obj("list.sort", "py:method", "library/stdtypes.html")
 
     for module_name in PYTHON_MODULES:
-        module = _import(module_name)
-        if module is None:
+        if _import(module_name) is None:
             continue
-        page = _python_page(module_name)
-        inv.add(module_name, "py:module", f"{page}#module-{module_name}", priority=0)
+        inv.module(module_name, _python_page(module_name))
         for name, obj in _python_module_objects(module_name):
             fullname = f"{module_name}.{name}"
-            role = _python_role(fullname, obj)
-            inv.add(fullname, role, f"{page}#{fullname}")
-            if role in {"py:class", "py:exception"} or (
-                isinstance(obj, type) and fullname in _PYTHON_DOCUMENTED_AS_FUNCTIONS
-            ):
-                if getattr(obj, "__module__", "").startswith("typing") and module_name == "typing":
-                    continue  # typing's special forms document no members
-                for member in _class_members(obj, inherited=False, documented_only=True):
+            page = _python_page(_PYTHON_PAGES_ELSEWHERE.get(fullname, module_name))
+            role = _python_role(module_name, fullname, obj)
+            inv.obj(fullname, role, page)
+            documents_members = (
+                isinstance(obj, type)
+                and not hasattr(obj, "n_sequence_fields")  # struct sequences: fields in a table
+                and not hasattr(obj, "_fields")  # named tuples likewise
+                and role in {"py:class", "py:exception"}
+                and obj.__name__ == name  # not an alias such as ``os.error``
+                and module_name not in {"collections.abc", "typing"}
+                and fullname not in _PYTHON_NO_MEMBERS
+            )
+            if documents_members:
+                for member in _python_members(obj, module_name):
                     member_role = _member_role(obj, member, properties="py:attribute")
-                    if member_role is None:
-                        continue
-                    member_name = f"{fullname}.{member}"
-                    inv.add(member_name, member_role, f"{page}#{member_name}")
+                    if member_role is not None:
+                        inv.obj(f"{fullname}.{member}", member_role, page)
     return inv
 
 
