@@ -100,3 +100,43 @@ def copy_fixture(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copy(FIXTURES / name, target)
     return target
+
+
+def _handbook_processes() -> set[int]:
+    """Kernels and JVMs on this machine (to prove a build leaves none behind)."""
+    import psutil
+
+    found = set()
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info.get("cmdline") or [])
+        if "ipykernel_launcher" in cmdline or ("java" in cmdline and "spark" in cmdline.lower()):
+            found.add(proc.info["pid"])
+    return found
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """One clean build of the whole handbook with warnings as errors, shared by the site tests."""
+    outdir = tmp_path_factory.mktemp("site") / "html"
+    before = _handbook_processes()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-n",
+            "-W",
+            "--keep-going",
+            "-E",
+            str(ROOT),
+            str(outdir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=ROOT,
+    )
+    leftover = _handbook_processes() - before
+    return BuildResult(proc.returncode, proc.stdout + proc.stderr, outdir), leftover

@@ -14,7 +14,7 @@ from mle_handbook import java
 def _fake_java(home, version: str):
     (home / "bin").mkdir(parents=True)
     script = home / "bin" / "java"
-    script.write_text(f'#!/bin/sh\necho \'openjdk version "{version}" 2024-01-01\' >&2\n')
+    script.write_text(f"#!/bin/sh\necho 'openjdk version \"{version}\" 2024-01-01' >&2\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return home
 

@@ -825,8 +825,29 @@ _PANDAS_MODULES = (
     "pandas.plotting",
     "pandas.testing",
 )
-#: Top-level names the API reference does not document by that name.
-_PANDAS_UNDOCUMENTED = {"NA", "NaT", "options", "test"}
+#: Exported names the API reference does not document by that name.
+_PANDAS_UNDOCUMENTED = {
+    "pandas.NA",
+    "pandas.NaT",
+    "pandas.lreshape",
+    "pandas.options",
+    "pandas.Series.plot.hexbin",  # DataFrame-only plots
+    "pandas.Series.plot.scatter",
+    "pandas.plotting.PlotAccessor",
+    "pandas.plotting.boxplot_frame",
+    "pandas.plotting.boxplot_frame_groupby",
+    "pandas.plotting.hist_frame",
+    "pandas.plotting.hist_series",
+    "pandas.test",
+    "pandas.to_pickle",
+    "pandas.value_counts",
+}
+#: Index subclasses: the reference lists what they add to ``pandas.Index``, not what they share.
+_PANDAS_INDEX_SUBCLASSES = {"pandas.DatetimeIndex", "pandas.MultiIndex"}
+#: Classes whose reference page lists only a few members.
+_PANDAS_FEW_MEMBERS = {
+    "pandas.Categorical": {"__array__", "categories", "codes", "dtype", "from_codes", "ordered"},
+}
 #: Members of documented classes that the API reference leaves out (deprecated or internal).
 _PANDAS_UNDOCUMENTED_MEMBERS = {"backfill", "pad", "swapaxes", "bool", "applymap"}
 PANDAS_PAGES = (
@@ -869,23 +890,21 @@ def pandas_inventory() -> Inventory:
         inv.add(docname, "std:doc", f"{docname}.html", title, -1)
     inv.add("pandas", "py:module", "index.html#module-pandas", priority=0)
 
-    for name in _module_names(pd):
-        if name in _PANDAS_UNDOCUMENTED:
-            continue
-        obj = getattr(pd, name)
-        if inspect.ismodule(obj):
-            continue
-        fullname = f"pandas.{name}"
-        inv.add(fullname, _object_role(obj), _pandas_uri(fullname))
-    for module_name in _PANDAS_MODULES:
+    seen: set[int] = set()
+    for module_name in ("pandas", *_PANDAS_MODULES):
         module = _import(module_name)
         if module is None:
             continue
         for name in _module_names(module):
             obj = getattr(module, name)
-            if inspect.ismodule(obj) or not (callable(obj) or isinstance(obj, type)):
-                continue
             fullname = f"{module_name}.{name}"
+            if fullname in _PANDAS_UNDOCUMENTED or inspect.ismodule(obj):
+                continue
+            if module_name != "pandas" and not (callable(obj) or isinstance(obj, type)):
+                continue
+            if isinstance(obj, type) and id(obj) in seen:
+                continue  # ``pandas.api.types.CategoricalDtype`` is ``pandas.CategoricalDtype``
+            seen.add(id(obj))
             inv.add(fullname, _object_role(obj), _pandas_uri(fullname))
     offsets = _import("pandas.tseries.offsets")
     if offsets is not None:
@@ -894,6 +913,7 @@ def pandas_inventory() -> Inventory:
                 fullname = f"pandas.tseries.offsets.{name}"
                 inv.add(fullname, "py:class", _pandas_uri(fullname))
 
+    index_names = set(dir(pd.Index))
     for path in _PANDAS_CLASSES_WITH_MEMBERS:
         cls = _resolve(path)
         if not isinstance(cls, type):
@@ -902,11 +922,15 @@ def pandas_inventory() -> Inventory:
         for member in _class_members(cls, documented_only=True, dunders=("__iter__", "__array__")):
             if member in _PANDAS_UNDOCUMENTED_MEMBERS:
                 continue
+            if path in _PANDAS_INDEX_SUBCLASSES and member in index_names:
+                continue
+            if path in _PANDAS_FEW_MEMBERS and member not in _PANDAS_FEW_MEMBERS[path]:
+                continue
             role = _member_role(cls, member)
             if role is None:
                 continue
             raw = inspect.getattr_static(cls, member, None)
-            if type(raw).__name__ == "Accessor" or type(raw).__name__ == "CachedAccessor":
+            if type(raw).__name__ in {"Accessor", "CachedAccessor"}:
                 role = "py:method"  # pandas documents accessors with its accessor template
             fullname = f"{path}.{member}"
             inv.add(fullname, role, _pandas_uri(fullname))
@@ -919,9 +943,9 @@ def pandas_inventory() -> Inventory:
         inv.add(prefix, "py:method", _pandas_uri(prefix))
         for member in _class_members(cls, documented_only=True):
             role = _member_role(cls, member, properties="py:attribute")
-            if role is None:
-                continue
             fullname = f"{prefix}.{member}"
+            if role is None or fullname in _PANDAS_UNDOCUMENTED:
+                continue
             inv.add(fullname, role, _pandas_uri(fullname))
     return inv
 

@@ -22,7 +22,9 @@ ALL_PAGES = sorted(DOCS.rglob("*.md")) + [ROOT / "index.md"] + sorted(ROOT.glob(
 REFERENCE_PAGES = {DOCS / "bibliography.md", DOCS / "glossary.md"}
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
-_DIRECTIVE_LINE = re.compile(r"^\s*:{3,}\s*$|^\s*(:{3,}|`{3,})\{[^}]+\}.*$|^\s*:[\w-]+:.*$|^\s*\([\w-]+\)=\s*$")
+_DIRECTIVE_LINE = re.compile(
+    r"^\s*:{3,}\s*$|^\s*(:{3,}|`{3,})\{[^}]+\}.*$|^\s*:[\w-]+:.*$|^\s*\([\w-]+\)=\s*$"
+)
 
 
 def prose_blocks(text: str) -> list[str]:
@@ -85,8 +87,8 @@ def test_every_paragraph_with_a_number_cites_a_source(page):
         if re.search(r"[0-9£]", re.sub(r"\{[\w:-]+\}`[^`]*`|\]\([^)]*\)", "", b))
         and "{cite" not in b
     ]
-    assert not uncited, f"{_rel(page)}: paragraphs with figures but no {{cite}}:\n\n" + "\n---\n".join(
-        uncited
+    assert not uncited, (
+        f"{_rel(page)}: paragraphs with figures but no {{cite}}:\n\n" + "\n---\n".join(uncited)
     )
 
 
@@ -117,7 +119,9 @@ def test_prose_uses_uk_spelling(page):
 
 
 @pytest.mark.parametrize(
-    "notebook", sorted(ROOT.glob("notebooks/*.ipynb")) + sorted(ROOT.glob("exercises/*.ipynb")), ids=_rel
+    "notebook",
+    sorted(ROOT.glob("notebooks/*.ipynb")) + sorted(ROOT.glob("exercises/*.ipynb")),
+    ids=_rel,
 )
 def test_notebook_text_uses_uk_spelling(notebook):
     nb = nbformat.read(notebook, as_version=4)
@@ -128,7 +132,11 @@ def test_notebook_text_uses_uk_spelling(notebook):
 def _glossary_terms() -> list[str]:
     text = (DOCS / "glossary.md").read_text()
     body = text.split("{glossary}", 1)[1].split("\n```", 1)[0]
-    return [line.strip() for line in body.splitlines() if line.strip() and not line.startswith((" ", "\t", ":"))]
+    return [
+        line.strip()
+        for line in body.splitlines()
+        if line.strip() and not line.startswith((" ", "\t", ":"))
+    ]
 
 
 def test_every_glossary_term_is_used_on_another_page():
@@ -171,7 +179,9 @@ def test_every_page_is_reachable_from_the_landing_page():
         seen.add(page)
         if page.suffix == ".md":
             todo.extend(_toctree_entries(page))
-    pages = set(ALL_PAGES) | set(ROOT.glob("notebooks/*.ipynb")) | set(ROOT.glob("exercises/*.ipynb"))
+    pages = (
+        set(ALL_PAGES) | set(ROOT.glob("notebooks/*.ipynb")) | set(ROOT.glob("exercises/*.ipynb"))
+    )
     unreachable = sorted(_rel(p) for p in pages - seen)
     assert not unreachable, f"pages in no toctree reachable from index.md: {unreachable}"
 

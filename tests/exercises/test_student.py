@@ -48,7 +48,11 @@ def test_clear_outputs_removes_outputs_and_counts(squares_solution):
     nb.cells[2].outputs = [{"output_type": "stream", "name": "stdout", "text": "x"}]
     nb.cells[2].execution_count = 3
     cleared = clear_outputs(nb)
-    assert all(c.outputs == [] and c.execution_count is None for c in cleared.cells if c.cell_type == "code")
+    assert all(
+        c.outputs == [] and c.execution_count is None
+        for c in cleared.cells
+        if c.cell_type == "code"
+    )
 
 
 def test_steps_never_modify_their_input(squares_solution):

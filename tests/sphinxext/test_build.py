@@ -97,6 +97,7 @@ def test_malformed_exercise_fails_build_naming_file_and_cell(mini_project, squar
     mini_project.add_notebook("squares", nb)
     result = mini_project.build()
     assert result.returncode != 0
-    assert "exercises/squares.ipynb, cell 7, grade_id 'cube-examples': graded cell has no points" in (
-        result.output
+    assert (
+        "exercises/squares.ipynb, cell 7, grade_id 'cube-examples': graded cell has no points"
+        in (result.output)
     )

@@ -146,7 +146,9 @@ def collect_results(
                 status, message = "failed", failure.describe().split(": ", 1)[1]
             else:
                 status, message = "passed", ""
-            checks.append(CheckResult(kind.grade_id or f"cell-{number}", kind.points or 0.0, status, message))
+            checks.append(
+                CheckResult(kind.grade_id or f"cell-{number}", kind.points or 0.0, status, message)
+            )
     return failures, checks
 
 

@@ -93,7 +93,9 @@ def find_problems(nb: nbformat.NotebookNode) -> list[Problem]:
             problems.append(Problem(number, kind.grade_id, message))
 
         if cell.get("outputs") or cell.get("execution_count"):
-            add("has committed outputs; clear them before committing (notebooks are executed by the build)")
+            add(
+                "has committed outputs; clear them before committing (notebooks are executed by the build)"
+            )
 
         markers = {m for _, m in _marker_lines(source)}
         if meta is not None:

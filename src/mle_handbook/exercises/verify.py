@@ -71,7 +71,9 @@ class Verification:
             "  source: all checks pass" if self.source.ok else "  source: " + self.source.report()
         )
         if self.vacuous_checks:
-            lines.append(f"  student version PASSES (vacuous checks): {', '.join(self.vacuous_checks)}")
+            lines.append(
+                f"  student version PASSES (vacuous checks): {', '.join(self.vacuous_checks)}"
+            )
         else:
             lines.append("  student version: every check fails")
         for leak in self.leaks:

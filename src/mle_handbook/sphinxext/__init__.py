@@ -39,4 +39,9 @@ def setup(app: Sphinx) -> dict:
     app.connect("build-finished", downloads.write_notebook_downloads)
     app.connect("build-finished", execution.stop_services)
     app.add_css_file("mle-handbook.css")
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {
+        "version": "1",
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+        "env_version": 1,
+    }

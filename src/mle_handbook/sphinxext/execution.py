@@ -146,4 +146,6 @@ def use_executed_notebook(app, docname: str, source: list[str]) -> None:
         return
     for data in project_meta(result.notebook).get("data", []):
         app.env.note_dependency(str((Path(app.env.doc2path(docname)).parent / data).resolve()))
-    source[0] = nbformat.writes(pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name))
+    source[0] = nbformat.writes(
+        pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name)
+    )

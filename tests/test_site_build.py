@@ -1,0 +1,51 @@
+"""A clean build of the whole handbook, executing every notebook, with warnings as errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+NOISE = re.compile(
+    r"log4j|WARN NativeCodeLoader|\[Stage \d+|SparkContext|Using Spark's default|\x1b\["
+)
+
+
+def test_clean_build_succeeds_with_warnings_as_errors(built_site):
+    result, _ = built_site
+    assert result.returncode == 0, result.output[-5000:]
+
+
+def test_build_leaves_no_kernel_or_jvm_running(built_site):
+    _, leftover = built_site
+    assert not leftover, f"processes outlived the build: {leftover}"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "notebooks/spark",
+        "exercises/spark",
+        "notebooks/decision-trees",
+        "notebooks/probability",
+        "exercises/decision-trees",
+        "exercises/probability",
+    ],
+)
+def test_rendered_notebook_pages_carry_no_jvm_noise(built_site, page):
+    result, _ = built_site
+    html = (result.outdir / f"{page}.html").read_text()
+    noise = NOISE.findall(html)
+    assert not noise, f"{page}: {sorted(set(noise))}"
+
+
+@pytest.mark.parametrize(
+    "page", ["exercises/decision-trees", "exercises/probability", "exercises/spark"]
+)
+def test_exercise_pages_report_every_check_passed(built_site, page):
+    result, _ = built_site
+    html = (result.outdir / f"{page}.html").read_text()
+    assert re.search(r"\d+ questions · \d+ points</strong> · all checks passed in this build", html)
+    assert "BEGIN HIDDEN TESTS" not in html and "<details open" not in html
