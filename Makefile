@@ -9,10 +9,12 @@ SPHINXOPTS ?=
 # Warnings are errors; --keep-going reports all of them in one build.
 SPHINXFLAGS := -n -W --keep-going $(SPHINXOPTS)
 BUILDDIR := _build
-# Set FORCE=1 to re-execute every notebook (ignore the execution cache).
+# `make html` keeps executed notebooks in this cache (survives `make clean`'s siblings; see
+# docs/authors). Set FORCE=1 to re-execute every notebook regardless of the cache.
+CACHE ?= $(BUILDDIR)/.jupyter-cache
 FORCE ?=
 
-.PHONY: help venv html epub test lint format bench student lab clean distclean lock
+.PHONY: help venv html epub test lint format bench student lab clean cleancache distclean lock
 
 help:
 	@echo "make html     build the site into $(BUILDDIR)/html (executes every notebook)"
@@ -31,16 +33,16 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 10) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m mle_handbook.cli install-kernel --quiet
 	touch $@
 
 html: $(STAMP)
-	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b html $(SPHINXFLAGS) . $(BUILDDIR)/html
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b html $(SPHINXFLAGS) -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/html
 
 epub: $(STAMP)
-	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b epub $(SPHINXFLAGS) . $(BUILDDIR)/epub
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b epub $(SPHINXFLAGS) -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/epub
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -65,8 +67,13 @@ lab: student
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.10 -o requirements.lock
 
+# Removes the built site but keeps the execution cache: the next build re-renders without
+# re-executing unchanged notebooks.
 clean:
-	rm -rf $(BUILDDIR)
+	rm -rf $(BUILDDIR)/html $(BUILDDIR)/epub $(BUILDDIR)/doctrees $(BUILDDIR)/bench
 
-distclean: clean
-	rm -rf $(VENV)
+cleancache:
+	rm -rf $(CACHE)
+
+distclean:
+	rm -rf $(BUILDDIR) $(VENV)

@@ -10,12 +10,12 @@ copyright = "2026, " + author  # noqa: A001 - Sphinx's name for this setting
 language = "en_GB"  # UK English throughout; also sets the HTML lang attribute
 
 extensions = [
+    "mle_handbook.sphinxext",  # first: executes and checks notebooks, decorates exercise pages
     "myst_parser",  # all prose is MyST Markdown
     "nbsphinx",  # renders notebooks (executed by mle_handbook.sphinxext, not by nbsphinx)
     "sphinx_design",  # cards, tabs and dropdowns
     "sphinxcontrib.bibtex",  # every UK fact is cited from a .bib file
     "sphinx.ext.intersphinx",  # links to Python, NumPy, pandas, scikit-learn and PySpark docs
-    "mle_handbook.sphinxext",  # executes and checks notebooks, decorates exercise pages
 ]
 
 # The source directory is the repository root, so read only the handbook's own folders.

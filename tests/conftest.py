@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -62,7 +63,7 @@ class MiniProject:
         entries = "\n".join(f"exercises/{n}" for n in names)
         (self.srcdir / "index.md").write_text(f"# Mini\n\n```{{toctree}}\n{entries}\n```\n")
 
-    def build(self, *extra: str, builder: str = "html") -> BuildResult:
+    def build(self, *extra: str, builder: str = "html", env: dict | None = None) -> BuildResult:
         outdir = self.srcdir / "_build" / builder
         proc = subprocess.run(
             [sys.executable, "-m", "sphinx", "-b", builder, "-n", "-W", "--keep-going"]
@@ -71,6 +72,7 @@ class MiniProject:
             capture_output=True,
             text=True,
             timeout=600,
+            env={**os.environ, **(env or {})},
         )
         return BuildResult(proc.returncode, proc.stdout + proc.stderr, outdir)
 
@@ -80,7 +82,7 @@ def mini_project(tmp_path) -> MiniProject:
     srcdir = tmp_path / "mini"
     srcdir.mkdir()
     (srcdir / "conf.py").write_text(
-        "extensions = ['myst_parser', 'nbsphinx', 'mle_handbook.sphinxext']\n"
+        "extensions = ['mle_handbook.sphinxext', 'myst_parser', 'nbsphinx']\n"
         "nbsphinx_execute = 'never'\n"
         "exclude_patterns = ['_build']\n"
         "mle_handbook_timeout = 60\n"

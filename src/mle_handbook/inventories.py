@@ -672,15 +672,22 @@ _NUMPY_MODULES = (
 )
 NUMPY_PAGES = (
     ("index", "NumPy documentation"),
-    ("reference/index", "NumPy reference"),
+    ("reference/index", "NumPy Reference"),
     ("user/index", "NumPy user guide"),
     ("user/absolute_beginners", "NumPy: the absolute basics for beginners"),
     ("reference/random/index", "Random sampling"),
 )
 
 
-def _numpy_generated(fullname: str, folder: str = "reference/generated") -> str:
-    return f"{folder}/{fullname}.html#{fullname}"
+#: ``type(obj).__name__`` of NumPy's index tricks (``numpy.r_``, ``numpy.s_``), documented as data.
+_NUMPY_INDEX_TRICKS = {"CClass", "IndexExpression", "MGridClass", "OGridClass", "RClass"}
+GENERATED = "reference/generated"
+RANDOM_GENERATED = "reference/random/generated"
+
+
+def _numpy_page(fullname: str, folder: str = GENERATED) -> str:
+    """An ``autosummary`` stub page: ``<folder>/<fullname>.html``."""
+    return f"{folder}/{fullname}.html"
 
 
 def numpy_inventory() -> Inventory:
@@ -689,97 +696,79 @@ def numpy_inventory() -> Inventory:
 
     inv = Inventory("NumPy", _version("numpy"))
     for docname, title in NUMPY_PAGES:
-        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+        inv.doc(docname, title)
     for module_name, page in _NUMPY_MODULES:
-        inv.add(module_name, "py:module", f"{page}#module-{module_name}", priority=0)
+        inv.module(module_name, page)
 
     for name in _NUMPY_SCALAR_CLASSES:
         if hasattr(np, name):
-            inv.add(f"numpy.{name}", "py:class", f"reference/arrays.scalars.html#numpy.{name}")
+            inv.obj(f"numpy.{name}", "py:class", "reference/arrays.scalars.html")
     for name in _NUMPY_SCALAR_ALIASES:
         if hasattr(np, name):
-            inv.add(f"numpy.{name}", "py:attribute", f"reference/arrays.scalars.html#numpy.{name}")
+            inv.obj(f"numpy.{name}", "py:attribute", "reference/arrays.scalars.html")
     for name in _NUMPY_CONSTANTS:
-        inv.add(f"numpy.{name}", "py:data", f"reference/constants.html#numpy.{name}")
+        inv.obj(f"numpy.{name}", "py:data", "reference/constants.html")
 
+    # Functions, ufuncs (documented as data: "numpy.add = <ufunc 'add'>") and classes, each on
+    # its own reference/generated/ page.
     skip = set(_NUMPY_SCALAR_CLASSES) | set(_NUMPY_SCALAR_ALIASES) | set(_NUMPY_CONSTANTS)
     for name in _module_names(np):
         obj = getattr(np, name)
-        if name in skip or inspect.ismodule(obj) or name.startswith("__"):
-            continue
         fullname = f"numpy.{name}"
-        if isinstance(obj, np.ufunc):
-            inv.add(fullname, "py:data", _numpy_generated(fullname))
+        if name in skip or inspect.ismodule(obj):
+            continue
+        if isinstance(obj, np.ufunc) or type(obj).__name__ in _NUMPY_INDEX_TRICKS:
+            inv.obj(fullname, "py:data", _numpy_page(fullname))
         elif isinstance(obj, type):
-            if issubclass(obj, np.generic):
-                continue  # a scalar type not in the lists above: not documented by that name
-            inv.add(fullname, _object_role(obj), _numpy_generated(fullname))
-        elif inspect.isroutine(obj) or _is_function_like(obj):
-            if type(obj).__name__ == "PytestTester":
-                continue
-            inv.add(fullname, "py:function", _numpy_generated(fullname))
-        elif type(obj).__name__ in {"RClass", "CClass", "IndexExpression", "MGridClass", "OGridClass"}:
-            inv.add(fullname, "py:data", _numpy_generated(fullname))
-
+            if not issubclass(obj, np.generic):  # other scalar names are not documented
+                inv.obj(fullname, _object_role(obj), _numpy_page(fullname))
+        elif (inspect.isroutine(obj) or _is_function_like(obj)) and name != "test":
+            inv.obj(fullname, "py:function", _numpy_page(fullname))
     for class_name in _NUMPY_CLASSES_WITH_MEMBERS:
         cls = getattr(np, class_name)
         for member in _class_members(cls, dunders=("__call__",)):
             role = _member_role(cls, member)
             if role is not None:
-                inv.add(f"numpy.{class_name}.{member}", role,
-                        _numpy_generated(f"numpy.{class_name}.{member}"))
+                fullname = f"numpy.{class_name}.{member}"
+                inv.obj(fullname, role, _numpy_page(fullname))
 
-    for submodule in ("linalg", "fft"):
-        module = getattr(np, submodule)
+    for module_name in ("numpy.linalg", "numpy.fft", "numpy.exceptions", "numpy.testing"):
+        module = _import(module_name)
+        if module is None:
+            continue
         for name in _module_names(module):
             obj = getattr(module, name)
-            fullname = f"numpy.{submodule}.{name}"
-            if inspect.isroutine(obj) or _is_function_like(obj) or isinstance(obj, type):
-                inv.add(fullname, _object_role(obj), _numpy_generated(fullname))
-    for name in _module_names(np.testing):
-        obj = getattr(np.testing, name)
-        if name.startswith("assert_") and callable(obj):
-            inv.add(f"numpy.testing.{name}", "py:function",
-                    _numpy_generated(f"numpy.testing.{name}"))
-    exceptions = _import("numpy.exceptions")
-    if exceptions is not None:
-        for name in _module_names(exceptions):
-            obj = getattr(exceptions, name)
-            if isinstance(obj, type):
-                inv.add(f"numpy.exceptions.{name}", _object_role(obj),
-                        _numpy_generated(f"numpy.exceptions.{name}"))
+            fullname = f"{module_name}.{name}"
+            if module_name == "numpy.testing" and not name.startswith("assert_"):
+                continue  # the test-support helpers the reference documents are the asserts
+            if isinstance(obj, type) or inspect.isroutine(obj) or _is_function_like(obj):
+                inv.obj(fullname, _object_role(obj), _numpy_page(fullname))
 
     # numpy.random: reference/random/generator.html, legacy.html and their generated/ pages.
     random = np.random
-    random_generated = "reference/random/generated"
-    inv.add("numpy.random.default_rng", "py:function",
-            "reference/random/generator.html#numpy.random.default_rng")
-    inv.add("numpy.random.Generator", "py:class",
-            "reference/random/generator.html#numpy.random.Generator")
-    for member in _class_members(random.Generator):
-        role = _member_role(random.Generator, member)
-        if role is not None:
-            fullname = f"numpy.random.Generator.{member}"
-            inv.add(fullname, role, _numpy_generated(fullname, random_generated))
-    inv.add("numpy.random.RandomState", "py:class",
-            "reference/random/legacy.html#numpy.random.RandomState")
-    for member in _class_members(random.RandomState):
-        role = _member_role(random.RandomState, member)
-        if role == "py:method":
-            fullname = f"numpy.random.RandomState.{member}"
-            inv.add(fullname, role, _numpy_generated(fullname, random_generated))
+    inv.obj("numpy.random.default_rng", "py:function", "reference/random/generator.html")
+    inv.obj("numpy.random.Generator", "py:class", "reference/random/generator.html")
+    inv.obj("numpy.random.RandomState", "py:class", "reference/random/legacy.html")
+    for cls in (random.Generator, random.RandomState):
+        for member in _class_members(cls):
+            role = _member_role(cls, member)
+            fullname = f"numpy.random.{cls.__name__}.{member}"
+            if role == "py:method" or (role is not None and cls is random.Generator):
+                inv.obj(fullname, role, _numpy_page(fullname, RANDOM_GENERATED))
     for name in _module_names(random):
         obj = getattr(random, name)
         if inspect.isroutine(obj) and name != "default_rng":
             fullname = f"numpy.random.{name}"
-            inv.add(fullname, "py:function", _numpy_generated(fullname, random_generated))
+            inv.obj(fullname, "py:function", _numpy_page(fullname, RANDOM_GENERATED))
     for name in _NUMPY_BIT_GENERATORS:
         if hasattr(random, name):
-            inv.add(f"numpy.random.{name}", "py:class",
-                    f"reference/random/bit_generators/{name.lower()}.html#numpy.random.{name}")
+            page = f"reference/random/bit_generators/{name.lower()}.html"
+            inv.obj(f"numpy.random.{name}", "py:class", page)
     for name in ("BitGenerator", "SeedSequence"):
-        inv.add(f"numpy.random.{name}", "py:class",
-                _numpy_generated(f"numpy.random.{name}", "reference/random/bit_generators/generated"))
+        fullname = f"numpy.random.{name}"
+        inv.obj(
+            fullname, "py:class", _numpy_page(fullname, "reference/random/bit_generators/generated")
+        )
     return inv
 
 
@@ -856,7 +845,7 @@ PANDAS_PAGES = (
     ("user_guide/index", "User Guide"),
     ("reference/index", "API reference"),
     ("user_guide/groupby", "Group by: split-apply-combine"),
-    ("user_guide/io", "IO tools (text, CSV, HDF5, ...)"),
+    ("user_guide/io", "IO tools (text, CSV, HDF5, \u2026)"),
 )
 
 
@@ -877,8 +866,9 @@ def _resolve(path: str) -> object | None:
     return None
 
 
-def _pandas_uri(fullname: str) -> str:
-    return f"reference/api/{fullname}.html#{fullname}"
+def _pandas_page(fullname: str) -> str:
+    """Every object has a page of its own: ``reference/api/<fullname>.html``."""
+    return f"reference/api/{fullname}.html"
 
 
 def pandas_inventory() -> Inventory:
@@ -887,8 +877,8 @@ def pandas_inventory() -> Inventory:
 
     inv = Inventory("pandas", _version("pandas"))
     for docname, title in PANDAS_PAGES:
-        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
-    inv.add("pandas", "py:module", "index.html#module-pandas", priority=0)
+        inv.doc(docname, title)
+    inv.module("pandas", "index.html")
 
     seen: set[int] = set()
     for module_name in ("pandas", *_PANDAS_MODULES):
@@ -905,20 +895,20 @@ def pandas_inventory() -> Inventory:
             if isinstance(obj, type) and id(obj) in seen:
                 continue  # ``pandas.api.types.CategoricalDtype`` is ``pandas.CategoricalDtype``
             seen.add(id(obj))
-            inv.add(fullname, _object_role(obj), _pandas_uri(fullname))
+            inv.obj(fullname, _object_role(obj), _pandas_page(fullname))
     offsets = _import("pandas.tseries.offsets")
     if offsets is not None:
         for name in _module_names(offsets):
             if isinstance(getattr(offsets, name), type):
                 fullname = f"pandas.tseries.offsets.{name}"
-                inv.add(fullname, "py:class", _pandas_uri(fullname))
+                inv.obj(fullname, "py:class", _pandas_page(fullname))
 
     index_names = set(dir(pd.Index))
     for path in _PANDAS_CLASSES_WITH_MEMBERS:
         cls = _resolve(path)
         if not isinstance(cls, type):
             continue
-        inv.add(path, _object_role(cls), _pandas_uri(path))
+        inv.obj(path, _object_role(cls), _pandas_page(path))
         for member in _class_members(cls, documented_only=True, dunders=("__iter__", "__array__")):
             if member in _PANDAS_UNDOCUMENTED_MEMBERS:
                 continue
@@ -933,20 +923,20 @@ def pandas_inventory() -> Inventory:
             if type(raw).__name__ in {"Accessor", "CachedAccessor"}:
                 role = "py:method"  # pandas documents accessors with its accessor template
             fullname = f"{path}.{member}"
-            inv.add(fullname, role, _pandas_uri(fullname))
+            inv.obj(fullname, role, _pandas_page(fullname))
 
     for owner, accessor, accessor_path in _PANDAS_ACCESSORS:
         cls = _resolve(accessor_path)
         if not isinstance(cls, type):
             continue
         prefix = f"{owner}.{accessor}"
-        inv.add(prefix, "py:method", _pandas_uri(prefix))
+        inv.obj(prefix, "py:method", _pandas_page(prefix))
         for member in _class_members(cls, documented_only=True):
             role = _member_role(cls, member, properties="py:attribute")
             fullname = f"{prefix}.{member}"
             if role is None or fullname in _PANDAS_UNDOCUMENTED:
                 continue
-            inv.add(fullname, role, _pandas_uri(fullname))
+            inv.obj(fullname, role, _pandas_page(fullname))
     return inv
 
 
@@ -976,10 +966,95 @@ _SKLEARN_SUBMODULES = (
     "sklearn.utils.sparsefuncs_fast",
     "sklearn.utils.validation",
 )
+#: Objects that ``sklearn.metrics`` or ``sklearn.utils`` export but whose reference entry is
+#: under the submodule that defines them (``sklearn.metrics.pairwise.euclidean_distances``,
+#: ``sklearn.utils.validation.check_is_fitted``), except these, listed under the parent.
+_SKLEARN_PARENT_NAMES = {
+    "sklearn.metrics": {
+        "pairwise_distances",
+        "pairwise_distances_argmin",
+        "pairwise_distances_argmin_min",
+        "pairwise_distances_chunked",
+    },
+    "sklearn.utils": {
+        "Bunch",
+        "ClassifierTags",
+        "InputTags",
+        "RegressorTags",
+        "Tags",
+        "TargetTags",
+        "TransformerTags",
+        "_safe_indexing",
+        "as_float_array",
+        "assert_all_finite",
+        "check_X_y",
+        "check_array",
+        "check_consistent_length",
+        "check_random_state",
+        "check_scalar",
+        "deprecated",
+        "estimator_html_repr",
+        "gen_batches",
+        "gen_even_slices",
+        "get_tags",
+        "indexable",
+        "murmurhash3_32",
+        "resample",
+        "safe_mask",
+        "safe_sqr",
+        "shuffle",
+    },
+}
+#: sklearn.metrics.cluster objects the reference lists under the submodule.
+_SKLEARN_METRICS_CLUSTER_NAMES = {"contingency_matrix", "pair_confusion_matrix"}
+#: Submodules of which the reference documents only some public functions.
+_SKLEARN_ONLY = {
+    "sklearn.utils.arrayfuncs": {"min_pos"},
+    "sklearn.utils.estimator_checks": {"check_estimator", "parametrize_with_checks"},
+    "sklearn.utils.extmath": {
+        "density",
+        "fast_logdet",
+        "randomized_range_finder",
+        "randomized_svd",
+        "safe_sparse_dot",
+        "weighted_mode",
+    },
+    "sklearn.utils.multiclass": {"is_multilabel", "type_of_target", "unique_labels"},
+    "sklearn.utils.sparsefuncs": {
+        "incr_mean_variance_axis",
+        "inplace_column_scale",
+        "inplace_csr_column_scale",
+        "inplace_row_scale",
+        "inplace_swap_column",
+        "inplace_swap_row",
+        "mean_variance_axis",
+    },
+    "sklearn.utils.sparsefuncs_fast": {
+        "inplace_csr_row_normalize_l1",
+        "inplace_csr_row_normalize_l2",
+    },
+}
+#: Exported helpers the reference does not list.
+_SKLEARN_UNDOCUMENTED = {
+    "sklearn.cluster.get_bin_seeds",
+    "sklearn.cluster.linkage_tree",
+    "sklearn.covariance.fast_mcd",
+    "sklearn.covariance.log_likelihood",
+    "sklearn.decomposition.randomized_svd",
+    "sklearn.feature_extraction.grid_to_graph",
+    "sklearn.feature_extraction.img_to_graph",
+    "sklearn.feature_extraction.text.strip_accents_ascii",
+    "sklearn.feature_extraction.text.strip_accents_unicode",
+    "sklearn.feature_extraction.text.strip_tags",
+    "sklearn.feature_selection.f_oneway",
+    "sklearn.metrics.cluster.entropy",
+    "sklearn.metrics.cluster.expected_mutual_information",
+    "sklearn.metrics.pairwise.check_paired_arrays",
+    "sklearn.metrics.pairwise.check_pairwise_arrays",
+}
 #: Top-level subpackages that are not part of the API reference.
 _SKLEARN_PRIVATE_SUBPACKAGES = {"externals"}
 SKLEARN_PAGES = (
-    ("index", "scikit-learn: machine learning in Python"),
     ("api/index", "API Reference"),
     ("user_guide", "User Guide"),
     ("getting_started", "Getting Started"),
@@ -1001,17 +1076,14 @@ def _sklearn_modules() -> list[str]:
             names.append(f"sklearn.{name}")
     names.append("sklearn.base")
     names.append("sklearn.utils")
-    return sorted(set(names))
-
-
-def _sklearn_object_uri(fullname: str) -> str:
-    return f"modules/generated/{fullname}.html#{fullname}"
+    # "sklearn" first, then alphabetical: where two modules export one object, the first wins.
+    return ["sklearn", *sorted(set(names) - {"sklearn"})]
 
 
 def _add_sklearn_class(inv: Inventory, fullname: str, cls: type) -> None:
     role = _object_role(cls)
-    page = _sklearn_object_uri(fullname).partition("#")[0]
-    inv.add(fullname, role, f"{page}#{fullname}")
+    page = f"modules/generated/{fullname}.html"
+    inv.obj(fullname, role, page)
     if role == "py:exception":
         return  # ``autoexception`` without members
     # base.rst: ``autoclass :members: :inherited-members: :special-members: __call__``.
@@ -1023,7 +1095,44 @@ def _add_sklearn_class(inv: Inventory, fullname: str, cls: type) -> None:
             n for klass in cls.__mro__[:-1] for n in vars(klass)
         }:
             continue
-        inv.add(f"{fullname}.{member}", member_role, f"{page}#{fullname}.{member}")
+        inv.obj(f"{fullname}.{member}", member_role, page)
+
+
+def _sklearn_exports(module_name: str, module: types.ModuleType) -> Iterator[tuple[str, object]]:
+    """A module's documented objects: its ``__all__``, else what it defines itself."""
+    declared = getattr(module, "__all__", None) is not None
+    for name in _module_names(module):
+        obj = getattr(module, name)
+        if inspect.ismodule(obj):
+            if module_name == "sklearn.experimental" and name.startswith("enable_"):
+                yield name, obj
+            continue
+        if not (isinstance(obj, type) or callable(obj)):
+            continue
+        home = getattr(obj, "__module__", None) or ""
+        if not declared and not (home == module_name or home.startswith(f"{module_name}._")):
+            continue  # imported, not defined here
+        if module_name in _SKLEARN_ONLY and name not in _SKLEARN_ONLY[module_name]:
+            continue
+        if f"{module_name}.{name}" in _SKLEARN_UNDOCUMENTED:
+            continue
+        if module_name in _SKLEARN_PARENT_NAMES and _sklearn_defining_submodule(home, name):
+            continue  # documented under the submodule, which exports it too
+        yield name, obj
+
+
+def _sklearn_defining_submodule(home: str, name: str) -> str | None:
+    """The public submodule under which the reference documents ``name`` (defined in ``home``)."""
+    for submodule in _SKLEARN_SUBMODULES:
+        if home != submodule and not home.startswith(f"{submodule}."):
+            continue
+        parent = submodule.rsplit(".", 1)[0]
+        if name in _SKLEARN_PARENT_NAMES.get(parent, ()):
+            return None
+        if submodule == "sklearn.metrics.cluster" and name not in _SKLEARN_METRICS_CLUSTER_NAMES:
+            return None
+        return submodule
+    return None
 
 
 def sklearn_inventory() -> Inventory:
@@ -1033,39 +1142,41 @@ def sklearn_inventory() -> Inventory:
     _import("sklearn.experimental.enable_iterative_imputer")
     inv = Inventory("scikit-learn", _version("scikit-learn"))
     for docname, title in SKLEARN_PAGES:
-        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+        inv.doc(docname, title)
 
-    seen: dict[int, str] = {}
     modules = _sklearn_modules()
+    seen: set[int] = set()
     for module_name in modules + list(_SKLEARN_SUBMODULES):
         module = _import(module_name)
         if module is None:
             continue
         if module_name in _SKLEARN_SUBMODULES:
-            parent = module_name.rsplit(".", 1)[0]
-            page = f"api/{parent}.html"
+            inv.module(module_name, f"api/{module_name.rsplit('.', 1)[0]}.html")
         else:
-            page = f"api/{module_name}.html"
-        inv.add(module_name, "py:module", f"{page}#module-{module_name}", priority=0)
-        for name in _module_names(module):
-            obj = getattr(module, name)
+            inv.module(module_name, f"api/{module_name}.html")
+        exports = list(_sklearn_exports(module_name, module))
+        classes = {name.lower() for name, obj in exports if isinstance(obj, type)}
+        for name, obj in exports:
             fullname = f"{module_name}.{name}"
             if inspect.ismodule(obj):
-                if module_name == "sklearn.experimental" and name.startswith("enable_"):
-                    inv.add(fullname, "py:module",
-                            f"modules/generated/{fullname}.html#module-{fullname}", priority=0)
+                inv.module(fullname, f"modules/generated/{fullname}.html")
                 continue
-            if not (isinstance(obj, type) or callable(obj)):
-                continue
-            # A submodule's object that its parent also exports is documented under the parent
+            home = getattr(obj, "__module__", None) or ""
+            if module_name == "sklearn" and home in modules and home != "sklearn":
+                continue  # ``sklearn.clone`` is documented as ``sklearn.base.clone``
+            # An object that a parent module also exports is documented there only
             # (``sklearn.metrics.silhouette_score``, not ``sklearn.metrics.cluster....``).
-            if id(obj) in seen and module_name in _SKLEARN_SUBMODULES:
+            if id(obj) in seen:
                 continue
-            seen.setdefault(id(obj), fullname)
+            seen.add(id(obj))
             if isinstance(obj, type):
                 _add_sklearn_class(inv, fullname, obj)
+            elif name.lower() in classes:
+                # conf.py's autosummary_filename_map: a function whose name differs from a
+                # class's only by case gets "<name>-function.html" (sklearn.cluster.dbscan).
+                inv.obj(fullname, "py:function", f"modules/generated/{name.lower()}-function.html")
             else:
-                inv.add(fullname, "py:function", _sklearn_object_uri(fullname))
+                inv.obj(fullname, "py:function", f"modules/generated/{fullname}.html")
     return inv
 
 
@@ -1092,8 +1203,8 @@ _PYSPARK_SQL_CLASSES_WITH_MEMBER_PAGES = (
     "Window",
     "WindowSpec",
 )
-#: Deprecated entry points the reference no longer lists.
-_PYSPARK_SQL_UNDOCUMENTED = {"HiveContext", "SQLContext", "is_remote"}
+#: Deprecated entry points and aliases the reference does not list.
+_PYSPARK_SQL_UNDOCUMENTED = {"DataFrame.groupby", "HiveContext", "SQLContext", "is_remote"}
 #: pyspark.ml modules (reference/api/pyspark.ml.<...>.html, members on the class page).
 _PYSPARK_ML_MODULES = (
     "pyspark.ml",
@@ -1120,8 +1231,9 @@ PYSPARK_PAGES = (
 )
 
 
-def _pyspark_sql_uri(fullname: str) -> str:
-    return f"reference/pyspark.sql/api/{fullname}.html#{fullname}"
+def _pyspark_sql_page(fullname: str) -> str:
+    """``autosummary`` stub pages of the Spark SQL reference."""
+    return f"reference/pyspark.sql/api/{fullname}.html"
 
 
 def pyspark_inventory() -> Inventory:
@@ -1132,7 +1244,7 @@ def pyspark_inventory() -> Inventory:
 
     inv = Inventory("PySpark", _version("pyspark"))
     for docname, title in PYSPARK_PAGES:
-        inv.add(docname, "std:doc", f"{docname}.html", title, -1)
+        inv.doc(docname, title)
 
     sql = pyspark.sql
     for name in _module_names(sql):
@@ -1142,12 +1254,19 @@ def pyspark_inventory() -> Inventory:
         if inspect.ismodule(obj):
             continue
         fullname = f"pyspark.sql.{name}"
-        inv.add(fullname, _object_role(obj), _pyspark_sql_uri(fullname))
+        inv.obj(fullname, _object_role(obj), _pyspark_sql_page(fullname))
     for class_name in _PYSPARK_SQL_CLASSES_WITH_MEMBER_PAGES:
         cls = getattr(sql, class_name, None)
         if not isinstance(cls, type):
             continue
+        builtin_names = {
+            n for base in cls.__mro__ if base.__module__ == "builtins" for n in vars(base)
+        }
         for member in _class_members(cls, dunders=("__getattr__", "__getitem__")):
+            if f"{class_name}.{member}" in _PYSPARK_SQL_UNDOCUMENTED:
+                continue
+            if member in builtin_names and member not in vars(cls):
+                continue  # ``Row.count`` is ``tuple.count``
             role = _member_role(cls, member)
             if role is None or not _has_doc(cls, member) and role != "py:attribute":
                 continue
@@ -1155,36 +1274,37 @@ def pyspark_inventory() -> Inventory:
             if type(raw).__name__ == "classproperty":
                 role = "py:property"
             fullname = f"pyspark.sql.{class_name}.{member}"
-            inv.add(fullname, role, _pyspark_sql_uri(fullname))
+            inv.obj(fullname, role, _pyspark_sql_page(fullname))
     builder = type(sql.SparkSession.builder)
     for member in _class_members(builder, inherited=False, documented_only=True):
         role = _member_role(builder, member)
         if role == "py:method":
             fullname = f"pyspark.sql.SparkSession.builder.{member}"
-            inv.add(fullname, role, _pyspark_sql_uri(fullname))
+            inv.obj(fullname, role, _pyspark_sql_page(fullname))
 
     functions = pyspark.sql.functions
     for name in _module_names(functions):
         obj = getattr(functions, name)
         if inspect.isroutine(obj):
             fullname = f"pyspark.sql.functions.{name}"
-            inv.add(fullname, "py:function", _pyspark_sql_uri(fullname))
+            inv.obj(fullname, "py:function", _pyspark_sql_page(fullname))
 
     # Data types use the class_with_docs template: members are anchors on the class page.
     data_types = pyspark.sql.types
     for name in _module_names(data_types):
         obj = getattr(data_types, name)
-        if not (isinstance(obj, type) and (
-            issubclass(obj, data_types.DataType) or obj is data_types.StructField
-        )):
+        if not (
+            isinstance(obj, type)
+            and (issubclass(obj, data_types.DataType) or obj is data_types.StructField)
+        ):
             continue
         fullname = f"pyspark.sql.types.{name}"
-        page = _pyspark_sql_uri(fullname).partition("#")[0]
-        inv.add(fullname, "py:class", f"{page}#{fullname}")
+        page = _pyspark_sql_page(fullname)
+        inv.obj(fullname, "py:class", page)
         for member in _class_members(obj):
             role = _member_role(obj, member, properties="py:attribute")
             if role is not None:
-                inv.add(f"{fullname}.{member}", role, f"{page}#{fullname}.{member}")
+                inv.obj(f"{fullname}.{member}", role, page)
 
     for module_name in _PYSPARK_ML_MODULES:
         module = _import(module_name)
@@ -1195,13 +1315,13 @@ def pyspark_inventory() -> Inventory:
             fullname = f"{module_name}.{name}"
             page = f"reference/api/{fullname}.html"
             if isinstance(obj, type):
-                inv.add(fullname, _object_role(obj), f"{page}#{fullname}")
+                inv.obj(fullname, _object_role(obj), page)
                 for member in _class_members(obj):
                     role = _member_role(obj, member, properties="py:attribute")
                     if role is not None:
-                        inv.add(f"{fullname}.{member}", role, f"{page}#{fullname}.{member}")
+                        inv.obj(f"{fullname}.{member}", role, page)
             elif inspect.isroutine(obj):
-                inv.add(fullname, "py:function", f"{page}#{fullname}")
+                inv.obj(fullname, "py:function", page)
     return inv
 
 
@@ -1243,7 +1363,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Write offline intersphinx inventories for the installed Python, NumPy, "
         "pandas, scikit-learn and PySpark.",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder (default: %(default)s)")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="folder (default: %(default)s)"
+    )
     parser.add_argument(
         "names",
         nargs="*",
@@ -1254,7 +1376,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.names) - set(INVENTORIES))
     if unknown:
         parser.error(f"unknown inventory: {', '.join(unknown)}")
-    for name, path in write(args.out, args.names or None).items():
+    for path in write(args.out, args.names or None).values():
         print(f"{path}: {path.stat().st_size} bytes")
     return 0
 

@@ -52,10 +52,12 @@ def assert_all_pass(outcomes: dict[str, str | None]) -> None:
     problems = {key: message for key, message in outcomes.items() if message is not None}
     assert not problems, f"correct answers were rejected: {problems}"
     for question in QUESTIONS:
-        assert any(key.startswith(f"{question}-") for key in outcomes), f"no checks ran for {question}"
+        assert any(key.startswith(f"{question}-") for key in outcomes), (
+            f"no checks ran for {question}"
+        )
 
 
-# --- answers built from parts, so that each wrong answer differs from a right one in one place ----------
+# --- answers built from parts, so that each wrong answer differs from a right one in one place ---
 
 VALIDATED_POSTERIOR = """
 def posterior(prior, sensitivity, specificity):
@@ -109,7 +111,8 @@ class GaussianNaiveBayes:
         self.classes_, counts = np.unique(y, return_counts=True)
         self.class_prior_ = {prior}
         self.theta_ = np.array([X[y == c].mean(axis=0) for c in self.classes_])
-        self.var_ = np.array([X[y == c].var(axis=0, ddof={ddof}) for c in self.classes_]) + {epsilon}
+        spread = np.array([X[y == c].var(axis=0, ddof={ddof}) for c in self.classes_])
+        self.var_ = spread + {epsilon}
         return self
 
     def predict_proba(self, X):
@@ -158,7 +161,7 @@ def scores_code(**changes: str) -> str:
     return SCORES.format(**{**SCORES_RIGHT, **changes})
 
 
-# --- the model answers ----------------------------------------------------------------------------------
+# --- the model answers ---------------------------------------------------------------------------
 
 
 def test_model_answers_pass_every_check_and_every_cell_runs():
@@ -175,14 +178,16 @@ def test_building_blocks_of_these_tests_are_right_answers():
         ),
         at_least=AT_LEAST.format(tail="stats.binom.sf(k - 1, n, p)"),
         moments=MOMENTS.format(variance="np.sum(probs * (values - mean) ** 2)"),
-        monte_carlo=MONTE_CARLO.format(rng="rng", standard_error="np.sqrt(p_hat * (1 - p_hat) / n)"),
+        monte_carlo=MONTE_CARLO.format(
+            rng="rng", standard_error="np.sqrt(p_hat * (1 - p_hat) / n)"
+        ),
         naive_bayes=naive_bayes_code(),
         scores=scores_code(),
     )
     assert_all_pass(outcomes)
 
 
-# --- the wrong answers the issue lists ------------------------------------------------------------------
+# --- the wrong answers the issue lists -----------------------------------------------------------
 
 
 def test_posterior_checks_reject_ignoring_the_prior():
@@ -229,7 +234,7 @@ def test_scores_checks_reject_summing_instead_of_averaging():
     assert_rejected(outcomes, "scores", "scores-log-loss", "scores-brier")
 
 
-# --- further plausible wrong answers --------------------------------------------------------------------
+# --- further plausible wrong answers -------------------------------------------------------------
 
 
 def test_posterior_checks_reject_a_missing_impossible_positive_check():
@@ -329,7 +334,9 @@ def test_naive_bayes_checks_reject_predicting_column_numbers_instead_of_labels()
 
 
 def test_naive_bayes_checks_reject_breaking_ties_towards_the_last_class():
-    predict = "self.classes_[len(self.classes_) - 1 - np.argmax(self.predict_proba(X)[:, ::-1], axis=1)]"
+    predict = (
+        "self.classes_[len(self.classes_) - 1 - np.argmax(self.predict_proba(X)[:, ::-1], axis=1)]"
+    )
     outcomes = run(naive_bayes=naive_bayes_code(predict=predict))
     assert_rejected(outcomes, "naive_bayes", "naive_bayes-predict")
 
@@ -344,7 +351,7 @@ def test_scores_checks_reject_a_root_mean_squared_brier_score():
     assert_rejected(outcomes, "scores", "scores-brier")
 
 
-# --- alternative correct answers ------------------------------------------------------------------------
+# --- alternative correct answers -----------------------------------------------------------------
 
 CLOSED_FORM_LOOPS = {
     "posterior": """
@@ -412,7 +419,8 @@ CLOSED_FORM_LOOPS = {
                     rows = X[[i for i, label in enumerate(labels) if label == c]]
                     priors.append(len(rows) / n_rows)
                     means.append(rows.mean(axis=0))
-                    variances.append(((rows - rows.mean(axis=0)) ** 2).sum(axis=0) / len(rows) + epsilon)
+                    squares = ((rows - rows.mean(axis=0)) ** 2).sum(axis=0)
+                    variances.append(squares / len(rows) + epsilon)
                 self.class_prior_ = np.array(priors)
                 self.theta_ = np.array(means)
                 self.var_ = np.array(variances)
@@ -480,7 +488,8 @@ SCIPY_VECTORISED = {
         def mean_and_variance(values, probs):
             values = np.asarray(values, dtype=float)
             probs = np.asarray(probs, dtype=float)
-            if len(values) != len(probs) or (probs < 0).any() or not np.isclose(probs.sum(), 1, rtol=0, atol=1e-9):
+            sums_to_one = np.isclose(probs.sum(), 1, rtol=0, atol=1e-9)
+            if len(values) != len(probs) or (probs < 0).any() or not sums_to_one:
                 raise ValueError("invalid distribution")
             mean = np.average(values, weights=probs)
             return float(mean), float(np.average((values - mean) ** 2, weights=probs))

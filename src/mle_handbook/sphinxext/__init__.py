@@ -28,6 +28,7 @@ def _add_static_path(app: Sphinx, config) -> None:
 def setup(app: Sphinx) -> dict:
     app.add_config_value("mle_handbook_timeout", 180, "env", types=[int])
     app.add_config_value("mle_handbook_jobs", 2, "", types=[int])
+    app.add_config_value("mle_handbook_cache_dir", "", "", types=[str])
     app.add_config_value("mle_handbook_repository_url", "", "html", types=[str])
     app.add_config_value("mle_handbook_repository_branch", "main", "html", types=[str])
 

@@ -19,19 +19,12 @@ import nbformat
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
-from ..exercises.execute import ExecutionResult, execute_notebook
+from ..exercises.execute import ExecutionResult, collect_results, execute_notebook
 from ..exercises.markers import is_exercise, project_meta
 from ..exercises.validate import ExerciseFormatError, validate
 from . import pages
 
 logger = logging.getLogger(__name__)
-
-EXECUTED_DIR = "mle_executed"  # under the doctree directory, which survives between builds
-
-
-def _executed_path(app, docname: str) -> Path:
-    return Path(app.doctreedir) / EXECUTED_DIR / f"{docname}.ipynb"
-
 
 def _is_notebook(env, docname: str) -> bool:
     return str(env.doc2path(docname)).endswith(".ipynb")
@@ -85,6 +78,33 @@ def stop_services(app, exception) -> None:
         os.environ.pop("SPARK_REMOTE", None)
 
 
+def _cache(app):
+    """The execution cache, when the build asks for one (``make html`` does; tests and CI do not)."""
+    if not app.config.mle_handbook_cache_dir:
+        return None
+    from ..execution_cache import ExecutionCache
+
+    path = Path(app.srcdir) / app.config.mle_handbook_cache_dir
+    return ExecutionCache(path, lock=Path(app.srcdir) / "requirements.lock")
+
+
+def _forced() -> bool:
+    return os.environ.get("MLE_HANDBOOK_FORCE", "").lower() in ("1", "true", "yes")
+
+
+def _cached_result(app, cache, docname, nb) -> ExecutionResult | None:
+    if _forced():
+        return None
+    source = Path(app.env.doc2path(docname))
+    executed = cache.lookup(nb, source)
+    if executed is None:
+        return None
+    failures, checks = collect_results(executed)
+    if failures:  # only successful runs are stored; anything else is treated as a miss
+        return None
+    return ExecutionResult(os.path.relpath(source, app.srcdir), executed, failures, checks, 0.0)
+
+
 def _execute(app, docname: str, nb: nbformat.NotebookNode) -> ExecutionResult:
     source = Path(app.env.doc2path(docname))
     timeout = int(project_meta(nb).get("timeout", app.config.mle_handbook_timeout))
@@ -115,6 +135,14 @@ def execute_notebooks(app, env, docnames: list[str]) -> None:
                 continue
         notebooks[docname] = nb
     app._mle_executed = {}
+    cache = _cache(app)
+    if cache is not None:
+        for docname in list(notebooks):
+            hit = _cached_result(app, cache, docname, notebooks[docname])
+            if hit is not None:
+                logger.info(f"{hit.path}: unchanged, outputs taken from the execution cache")
+                app._mle_executed[docname] = hit
+                del notebooks[docname]
     if not notebooks:
         return
     _start_spark_if_needed(app, notebooks)
@@ -126,14 +154,13 @@ def execute_notebooks(app, env, docnames: list[str]) -> None:
     for docname, result in results.items():
         if result.ok:
             logger.info(f"{result.path}: executed in {result.seconds:.1f} s")
+            if cache is not None:
+                cache.store(result.notebook, Path(env.doc2path(docname)), uri=result.path)
         else:
             _failed(env).add(docname)
             logger.warning(
                 result.report(), location=docname, type="mle_handbook", subtype="execution"
             )
-        out = _executed_path(app, docname)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(result.notebook, out)
         app._mle_executed[docname] = result
 
 
