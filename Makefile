@@ -41,8 +41,9 @@ $(STAMP): requirements.lock pyproject.toml
 html: $(STAMP)
 	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b html $(SPHINXFLAGS) -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/html
 
+# Doctrees outside the EPUB's folder: the EPUB builder packs (and warns about) every file there.
 epub: $(STAMP)
-	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b epub $(SPHINXFLAGS) -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/epub
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b epub $(SPHINXFLAGS) -d $(BUILDDIR)/doctrees/epub -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/epub
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -61,8 +62,10 @@ bench: $(STAMP)
 student: $(STAMP)
 	$(BIN)/mle-handbook start
 
+# Notebooks name the kernel "python3"; JupyterLab run from .venv starts it with .venv's Python.
+# JUPYTER_PREFER_ENV_PATH=1 makes that hold even with a "python3" kernel in ~/.local/share/jupyter.
 lab: student
-	$(BIN)/jupyter lab --notebook-dir=work
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --notebook-dir=work
 
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.10 -o requirements.lock

@@ -4,10 +4,14 @@ Settings only: behaviour (notebook execution, exercise pages, the tool set-up) l
 ``mle_handbook.sphinxext``. Every non-default setting says why.
 """
 
+from importlib.metadata import version as _package_version
+
 project = "The ML Engineer Handbook (UK)"
 author = "The ML Engineer Handbook (UK) contributors"
 copyright = "2026, " + author  # noqa: A001 - Sphinx's name for this setting
 language = "en_GB"  # UK English throughout; also sets the HTML lang attribute
+# The package's version (pyproject.toml), so the two never disagree; EPUB3 requires one.
+release = version = _package_version("mle-handbook")
 
 extensions = [
     "mle_handbook.sphinxext",  # first: executes and checks notebooks, decorates exercise pages
@@ -25,6 +29,9 @@ source_suffix = {".md": "markdown", ".ipynb": "jupyter_notebook"}
 # Committed notebooks have no outputs; mle_handbook.sphinxext executes them (in parallel, with
 # readable failure reports) and hands nbsphinx the executed copy.
 nbsphinx_execute = "never"
+# No require.js (nbsphinx loads it from a CDN on every page, for widgets, which no notebook uses):
+# one third-party request fewer per page, and pages work offline.
+nbsphinx_requirejs_path = ""
 # Markdown cells of notebooks may use the same MyST roles as the prose.
 nbsphinx_custom_formats = {}
 
@@ -50,12 +57,17 @@ bibtex_reference_style = "author_year"  # readers see who said it and when, e.g.
 html_theme = "sphinx_book_theme"
 html_title = "ML Engineer Handbook (UK)"
 html_static_path = ["docs/_static"]
+# A site icon (a small decision tree); without one, browsers ask every site for /favicon.ico.
+html_favicon = "docs/_static/favicon.svg"
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": False,  # the extension offers student and full notebook downloads instead
     "use_fullscreen_button": False,
     "home_page_in_toc": True,
 }
+# Light until the reader picks a mode with the theme button. The theme's empty default logs a
+# console error on every first visit; "auto" leaves pages without JavaScript uncoloured.
+html_context = {"default_mode": "light"}
 html_last_updated_fmt = ""  # no date: the build must be reproducible
 
 # Python 3.10 is the oldest supported Python; the lock resolves every package for it.

@@ -208,7 +208,9 @@ def write_shop_data(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the made-up shop's events.csv and users.csv.")
+    parser = argparse.ArgumentParser(
+        description="Write the made-up shop's events.csv and users.csv."
+    )
     parser.add_argument("directory", type=Path)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--users", type=int, default=800)

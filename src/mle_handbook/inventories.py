@@ -103,9 +103,6 @@ class Inventory:
     def doc(self, docname: str, title: str) -> None:
         self.add(docname, "std:doc", f"{docname}.html", title, priority=-1)
 
-    def has(self, name: str) -> bool:
-        return any(n == name for _, n in self.entries)
-
     def __len__(self) -> int:
         return len(self.entries)
 
@@ -479,7 +476,9 @@ def _python_module_objects(module_name: str) -> Iterator[tuple[str, object]]:
         return
     declared = getattr(module, "__all__", None)
     for name in _module_names(module):
-        obj = getattr(module, name)
+        # sys keeps the originals of the hooks a test runner or IDE may replace.
+        obj = getattr(module, f"__{name}__", None) if module_name == "sys" else None
+        obj = obj if obj is not None else getattr(module, name)
         if inspect.ismodule(obj) or f"{module_name}.{name}" in _PYTHON_UNDOCUMENTED:
             continue
         home = getattr(obj, "__module__", None)
@@ -487,9 +486,11 @@ def _python_module_objects(module_name: str) -> Iterator[tuple[str, object]]:
             continue  # an alias of a built-in (``typing.Text``, ``uuid.bytes_``)
         if module_name == "pickle" and name.isupper() and not name.endswith("PROTOCOL"):
             continue  # pickle's opcodes, which only pickletools describes
-        if declared is None and home is not None:
-            # No __all__: keep what the module defines (or re-exports from its C accelerator),
-            # not what it merely imports (``os`` in ``shutil``, ``sys`` in ``random``).
+        defined = isinstance(obj, type) or inspect.isroutine(obj)
+        if declared is None and defined and home is not None and module_name != "sys":
+            # No __all__: keep the classes and functions the module defines (or re-exports from
+            # its C accelerator), not those it merely imports. (``sys`` defines all it has, but
+            # a test runner may have swapped ``sys.unraisablehook`` for its own.)
             root = module_name.split(".")[0]
             if home != "builtins" and not home.lstrip("_").startswith(root):
                 continue
@@ -837,8 +838,6 @@ _PANDAS_INDEX_SUBCLASSES = {"pandas.DatetimeIndex", "pandas.MultiIndex"}
 _PANDAS_FEW_MEMBERS = {
     "pandas.Categorical": {"__array__", "categories", "codes", "dtype", "from_codes", "ordered"},
 }
-#: Members of documented classes that the API reference leaves out (deprecated or internal).
-_PANDAS_UNDOCUMENTED_MEMBERS = {"backfill", "pad", "swapaxes", "bool", "applymap"}
 PANDAS_PAGES = (
     ("index", "pandas documentation"),
     ("getting_started/index", "Getting started"),
@@ -910,8 +909,6 @@ def pandas_inventory() -> Inventory:
             continue
         inv.obj(path, _object_role(cls), _pandas_page(path))
         for member in _class_members(cls, documented_only=True, dunders=("__iter__", "__array__")):
-            if member in _PANDAS_UNDOCUMENTED_MEMBERS:
-                continue
             if path in _PANDAS_INDEX_SUBCLASSES and member in index_names:
                 continue
             if path in _PANDAS_FEW_MEMBERS and member not in _PANDAS_FEW_MEMBERS[path]:

@@ -49,7 +49,7 @@ LOCAL_CONF = {
 }
 
 _LOG4J = """\
-# Written by mle_handbook.spark: Spark's own messages at ERROR only, on stderr (never in notebooks).
+# Written by mle_handbook.spark: Spark's own messages at {level} and above, on stderr only.
 rootLogger.level = {level}
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
@@ -59,10 +59,10 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
 logger.parquet.name = org.apache.parquet.CorruptStatistics
 logger.parquet.level = error
-# PySpark's driver counts as a shell: without a level of its own here, Spark announces that it
-# changes the level to WARN.
-logger.repl.name = org.apache.spark.repl.Main
-logger.repl.level = {level}
+# PySpark's driver (PythonGatewayServer) starts logging like a shell: without a level of its own
+# here, Spark announces on stderr that it changes the level to WARN.
+logger.pyspark.name = org.apache.spark.api.python.PythonGatewayServer
+logger.pyspark.level = {level}
 """
 
 

@@ -16,7 +16,11 @@ Every daemon runs in its own session and process group (``setsid``), bound to 12
 logs, pid files and scratch space in a private temporary folder and the Java runtime found by
 :func:`mle_handbook.java.find_java`. ``stop()`` kills the whole process group, waits for it, is
 safe to call twice, and is registered with :mod:`atexit` so that an interpreter that exits (also
-after an error) takes its daemons with it.
+after an error or Ctrl-C) takes its daemons with it. (A ``kill -9`` of the interpreter cannot be
+caught: its daemons then keep running until stopped by process group.)
+
+Stop Spark Connect clients (``spark.stop()``, or end their kernels) before the server: a client
+whose server has gone retries its clean-up calls for minutes when its interpreter exits.
 """
 
 from __future__ import annotations
@@ -37,7 +41,14 @@ from pathlib import Path
 from .java import find_java
 from .spark import SESSION_CONF, log4j_config
 
-__all__ = ["ConnectServer", "SparkDaemonError", "StandaloneCluster", "free_port", "spark_home"]
+__all__ = [
+    "ConnectServer",
+    "SparkDaemonError",
+    "StandaloneCluster",
+    "free_port",
+    "process_group_alive",
+    "spark_home",
+]
 
 #: Environment variables that would make a daemon (or the scripts that start it) do something
 #: other than start a plain local daemon: spark-daemon.sh rsyncs from $SPARK_MASTER, and PySpark
@@ -132,15 +143,16 @@ class _Daemon:
             except ProcessLookupError:
                 break
             deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and _group_alive(self.pgid):
+            while time.monotonic() < deadline and process_group_alive(self.pgid):
                 self.process.poll()  # reap the leader so that it does not linger as a zombie
                 time.sleep(0.1)
-            if not _group_alive(self.pgid):
+            if not process_group_alive(self.pgid):
                 break
         self.process.poll()
 
 
-def _group_alive(pgid: int) -> bool:
+def process_group_alive(pgid: int) -> bool:
+    """Whether any process of the group ``pgid`` is still running (zombies do not count)."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -205,8 +217,8 @@ class _DaemonSet:
         return any(d.alive() for d in self._daemons)
 
     @property
-    def pids(self) -> list[int]:
-        """Process-group ids of the daemons (one per daemon)."""
+    def process_groups(self) -> list[int]:
+        """Process-group ids of the daemons (one per daemon; each group holds its JVM)."""
         return [d.pgid for d in self._daemons]
 
     def stop(self) -> None:
@@ -267,6 +279,8 @@ class ConnectServer(_DaemonSet):
         """Start the server and wait until it accepts connections; returns ``self``."""
         if self.running:
             return self
+        if port is not None and _port_open(port):
+            raise SparkDaemonError(f"port {port} on 127.0.0.1 is already in use")
         env = self._prepare()
         self.port = port or free_port()
         conf = {
@@ -304,7 +318,7 @@ class StandaloneCluster(_DaemonSet):
     prefix = "mle-handbook-cluster-"
 
     def __init__(
-        self, *, cores: int = 1, memory: str = "1g", startup_timeout: float = 180.0
+        self, *, cores: int = 2, memory: str = "2g", startup_timeout: float = 180.0
     ) -> None:
         super().__init__()
         self.cores = cores
@@ -319,14 +333,19 @@ class StandaloneCluster(_DaemonSet):
             raise RuntimeError("the standalone cluster has not been started")
         return f"spark://127.0.0.1:{self.port}"
 
-    def alive_workers(self) -> int:
-        """Workers the master reports ALIVE (from its web UI's JSON)."""
+    def state(self) -> dict:
+        """The master's view of the cluster (workers, applications), from its web UI's JSON."""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.webui_port}/json/", timeout=2) as r:
-                state = json.load(r)
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.webui_port}/json/", timeout=2
+            ) as r:
+                return json.load(r)
         except (OSError, ValueError):
-            return 0
-        return sum(w.get("state") == "ALIVE" for w in state.get("workers", []))
+            return {}
+
+    def alive_workers(self) -> int:
+        """Workers the master reports ALIVE."""
+        return sum(w.get("state") == "ALIVE" for w in self.state().get("workers", []))
 
     def start(self) -> StandaloneCluster:
         """Start the master, then the worker; returns once the worker has registered."""
@@ -339,8 +358,16 @@ class StandaloneCluster(_DaemonSet):
         try:
             master = self._launch(
                 "Spark master",
-                [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--webui-port", str(self.webui_port)],
+                [
+                    spark_class,
+                    "org.apache.spark.deploy.master.Master",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--webui-port",
+                    str(self.webui_port),
+                ],
                 env,
             )
             master.wait_until(
@@ -350,10 +377,23 @@ class StandaloneCluster(_DaemonSet):
             )
             worker = self._launch(
                 "Spark worker",
-                [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                 "--port", str(free_port()), "--webui-port", str(free_port()),
-                 "--cores", str(self.cores), "--memory", self.memory,
-                 "--work-dir", str(self.directory / "work"), self.master_url],
+                [
+                    spark_class,
+                    "org.apache.spark.deploy.worker.Worker",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(free_port()),
+                    "--webui-port",
+                    str(free_port()),
+                    "--cores",
+                    str(self.cores),
+                    "--memory",
+                    self.memory,
+                    "--work-dir",
+                    str(self.directory / "work"),
+                    self.master_url,
+                ],
                 env,
             )
             worker.wait_until(

@@ -37,7 +37,9 @@ def model_solution(question: str) -> str:
     for cell in nb.cells:
         if cell_kind(cell).grade_id == f"{question}-solution":
             lines = cell.source.splitlines()
-            return "\n".join(line for line in lines if "### BEGIN" not in line and "### END" not in line)
+            return "\n".join(
+                line for line in lines if "### BEGIN" not in line and "### END" not in line
+            )
     raise KeyError(question)
 
 
@@ -437,7 +439,9 @@ def assert_all_pass(outcomes: dict[str, str | None]) -> None:
     problems = {key: message for key, message in outcomes.items() if message is not None}
     assert not problems, f"correct answers were rejected: {problems}"
     for question in QUESTIONS:
-        assert any(question_of(key) == question for key in outcomes), f"no checks ran for {question}"
+        assert any(question_of(key) == question for key in outcomes), (
+            f"no checks ran for {question}"
+        )
 
 
 @pytest.mark.slow

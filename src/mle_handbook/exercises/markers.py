@@ -14,6 +14,8 @@ SCHEMA_VERSION = 3
 NBGRADER_KEY = "nbgrader"
 #: Notebook-level metadata of this project (timeout, data files, budgets).
 PROJECT_KEY = "mle_handbook"
+#: Cell-level ``mle_handbook.alt``: the alt text of the figure(s) a cell draws (see sphinxext).
+ALT_KEY = "alt"
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"

@@ -7,7 +7,10 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
   in one readable block per notebook, and hands nbsphinx the executed copy;
 - :mod:`.pages`: pure notebook-to-notebook decorations of exercise pages (collapsed solutions,
   points, the page summary, download links);
-- :mod:`.downloads`: writes the student and full notebooks next to the built site.
+- :mod:`.launch`: "Open on Binder" and "Open in Colab" links, from the repository URL;
+- :mod:`.alt_text`: gives figures drawn by notebook cells the alt text their metadata holds;
+- :mod:`.downloads`: writes the student and full notebooks next to the built site;
+- :mod:`.epub`: keeps the EPUB to its pages, as well-formed XHTML.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-from . import downloads, execution, tools
+from . import alt_text, downloads, epub, execution, launch, tools
 
 STATIC = Path(__file__).parent / "static"
 
@@ -29,17 +32,24 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("mle_handbook_timeout", 180, "env", types=[int])
     app.add_config_value("mle_handbook_jobs", 2, "", types=[int])
     app.add_config_value("mle_handbook_cache_dir", "", "", types=[str])
-    app.add_config_value("mle_handbook_repository_url", "", "html", types=[str])
-    app.add_config_value("mle_handbook_repository_branch", "main", "html", types=[str])
+    # "env": the Binder/Colab links are part of each notebook page's source, made when it is read.
+    app.add_config_value("mle_handbook_repository_url", "", "env", types=[str])
+    app.add_config_value("mle_handbook_repository_branch", "main", "env", types=[str])
 
     app.connect("config-inited", tools.make_pandoc_visible)
     app.connect("config-inited", _add_static_path)
+    app.connect("config-inited", launch.check_repository_url)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
     app.connect("env-before-read-docs", execution.execute_notebooks)
     app.connect("source-read", execution.use_executed_notebook)
+    app.connect("source-read", epub.use_xhtml_safe_outputs, priority=600)  # after the above
+    app.connect("doctree-read", alt_text.add_alt_text)
+    app.connect("html-collect-pages", epub.exclude_copied_notebooks)
+    app.connect("html-page-context", epub.close_tab_inputs)
     app.connect("build-finished", downloads.write_notebook_downloads)
     app.connect("build-finished", execution.stop_services)
     app.add_css_file("mle-handbook.css")
+    app.add_js_file("mle-handbook.js", priority=600)  # after Sphinx's translations.js (500)
     return {
         "version": "1",
         "parallel_read_safe": True,

@@ -26,6 +26,7 @@ from . import pages
 
 logger = logging.getLogger(__name__)
 
+
 def _is_notebook(env, docname: str) -> bool:
     return str(env.doc2path(docname)).endswith(".ipynb")
 

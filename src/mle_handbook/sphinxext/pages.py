@@ -3,7 +3,8 @@
 Exercise pages get a summary line ("N questions · P points · all checks passed in this build")
 computed from the executed notebook, download links, each check's points and result, solutions
 collapsed in ``<details>`` elements (closed by default, usable without JavaScript), and hidden tests
-replaced by a note. Worked notebooks get download links.
+replaced by a note. Worked notebooks get download links. Both get "Open on Binder/Colab" links
+(:mod:`.launch`) when ``conf.py`` sets the repository URL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from nbformat.v4 import new_raw_cell
 from ..exercises.execute import ExecutionResult
 from ..exercises.markers import ALL_MARKERS, BEGIN_HIDDEN, cell_kind, is_exercise, question_of
 from ..exercises.student import mask_hidden_tests
+from .launch import launch_html
 
 NOTEBOOK_DOWNLOADS = "_notebooks"  # folder of the built site holding downloadable notebooks
 
@@ -82,7 +84,9 @@ def _without_markers(source: str) -> str:
     ).strip("\n")
 
 
-def decorate_exercise(result: ExecutionResult, docname: str, downloads: bool = True):
+def decorate_exercise(
+    result: ExecutionResult, docname: str, downloads: bool = True, launch: str = ""
+):
     nb = copy.deepcopy(result.notebook)
     for cell in nb.cells:
         if cell_kind(cell).autograded_test and BEGIN_HIDDEN in cell.source:
@@ -95,7 +99,7 @@ def decorate_exercise(result: ExecutionResult, docname: str, downloads: bool = T
         f" · {html.escape(status)}</p>"
     )
     if downloads:
-        head += _downloads_html(docname, exercise=True)
+        head += _downloads_html(docname, exercise=True) + launch
     cells = []
     inserted = False
     for cell in nb.cells:
@@ -132,12 +136,14 @@ def decorate_exercise(result: ExecutionResult, docname: str, downloads: bool = T
     return nb
 
 
-def decorate_notebook(result: ExecutionResult, docname: str, downloads: bool = True):
+def decorate_notebook(
+    result: ExecutionResult, docname: str, downloads: bool = True, launch: str = ""
+):
     nb = copy.deepcopy(result.notebook)
     if downloads:
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown":
-                nb.cells.insert(index + 1, _html(_downloads_html(docname, exercise=False)))
+                nb.cells.insert(index + 1, _html(_downloads_html(docname, False) + launch))
                 break
     return nb
 
@@ -145,6 +151,8 @@ def decorate_notebook(result: ExecutionResult, docname: str, downloads: bool = T
 def decorate(result: ExecutionResult, *, docname: str, config, builder: str):
     """The notebook nbsphinx renders for ``docname``."""
     downloads = builder == "html"  # relative links assume one page per docname.html
+    # "Open on Binder/Colab": only where downloads are offered, and only with a repository URL.
+    launch = launch_html(docname, result.notebook, config) if downloads else ""
     if is_exercise(result.notebook):
-        return decorate_exercise(result, docname, downloads=downloads)
-    return decorate_notebook(result, docname, downloads=downloads)
+        return decorate_exercise(result, docname, downloads=downloads, launch=launch)
+    return decorate_notebook(result, docname, downloads=downloads, launch=launch)

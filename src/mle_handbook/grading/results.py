@@ -1,0 +1,138 @@
+"""Marks and statuses: per check, per question and per submission.
+
+A **question** is the text of a ``grade_id`` before its first hyphen (``gini-examples`` and
+``gini-edge-cases`` make the question ``gini``); its mark is the sum of its checks' points earned
+plus any manual marks. A submission's **status** says what happened to it as a whole; the marks
+are always those really earned (a check that did not pass, for whatever reason, earns nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import nbformat
+
+from ..exercises.markers import cell_kind, question_of
+from .assemble import ManualAnswer
+from .runner import CheckOutcome, RunOutcome
+
+#: Every status, most serious first: a submission gets the first that applies.
+STATUSES: dict[str, str] = {
+    "error": "the grader failed on this submission (not the student's fault); grade it again",
+    "invalid-notebook": "the file is not a Jupyter notebook that can be graded",
+    "wrong-exercise": "the notebook is not this exercise",
+    "tampered": "the submission changed the checking machinery; changes made between checks were "
+    "undone before each check, checks during which it happened earned nothing",
+    "crashed": "the kernel stopped (os._exit, a crash, exit()); graded again without the cell",
+    "timeout": "a cell ran out of time",
+    "memory-limit": "a cell ran out of memory",
+    "output-limit": "a cell produced too much output",
+    "graded": "every check ran",
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    tests: tuple[tuple[str, float], ...]  # (grade_id, points) of autograded checks
+    manual: tuple[tuple[str, float], ...]  # (grade_id, points) of manually graded answers
+
+    @property
+    def points(self) -> float:
+        return sum(p for _, p in self.tests) + sum(p for _, p in self.manual)
+
+
+def questions_of(source: nbformat.NotebookNode) -> list[Question]:
+    """The exercise's questions in order of first appearance, with their checks and answers."""
+    order: dict[str, dict[str, list]] = {}
+    for cell in source.cells:
+        kind = cell_kind(cell)
+        if not kind.grade or not kind.grade_id:
+            continue
+        entry = order.setdefault(question_of(kind.grade_id), {"tests": [], "manual": []})
+        target = entry["manual"] if kind.manual_answer else entry["tests"]
+        target.append((kind.grade_id, kind.points or 0.0))
+    return [Question(name, tuple(v["tests"]), tuple(v["manual"])) for name, v in order.items()]
+
+
+@dataclass
+class ManualMark:
+    grade_id: str
+    points: float
+    answered: bool
+    text: str
+    mark: float | None = None  # None until a person marks it (0 for an unanswered stub)
+    comment: str = ""
+
+    @property
+    def result(self) -> str:
+        if not self.answered:
+            return "no-answer"
+        return "needs-marking" if self.mark is None else "marked"
+
+
+@dataclass
+class SubmissionResult:
+    student_id: str
+    file: str
+    status: str
+    checks: dict[str, CheckOutcome] = field(default_factory=dict)
+    manual: dict[str, ManualMark] = field(default_factory=dict)
+    #: For the instructor only.
+    notes: list[str] = field(default_factory=list)
+    #: For the student (their own code's errors, missing answers).
+    feedback_notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def question_mark(self, question: Question) -> float:
+        auto = sum(self.checks[g].earned for g, _ in question.tests if g in self.checks)
+        manual = sum(self.manual[g].mark or 0.0 for g, _ in question.manual if g in self.manual)
+        return auto + manual
+
+    def total(self, questions: list[Question]) -> float:
+        return sum(self.question_mark(q) for q in questions)
+
+    @property
+    def to_mark(self) -> list[str]:
+        return [g for g, m in self.manual.items() if m.result == "needs-marking"]
+
+
+def status_of(outcome: RunOutcome) -> str:
+    if outcome.tampering:
+        return "tampered"
+    if outcome.crashes:
+        return "crashed"
+    if outcome.timeouts:
+        return "timeout"
+    if outcome.memory:
+        return "memory-limit"
+    if outcome.output_limit:
+        return "output-limit"
+    return "graded"
+
+
+def manual_marks(answers: list[ManualAnswer]) -> dict[str, ManualMark]:
+    """Manually graded answers; an unanswered one scores 0 straight away (nbgrader's rule)."""
+    return {
+        a.grade_id: ManualMark(
+            a.grade_id, a.points, a.answered, a.text, None if a.answered else 0.0
+        )
+        for a in answers
+    }
+
+
+def unrun_checks(questions: list[Question], message: str) -> dict[str, CheckOutcome]:
+    """Checks of a submission that could not be run at all (every one earns 0)."""
+    return {
+        g: CheckOutcome(g, p, "not-run", message, message) for q in questions for g, p in q.tests
+    }
+
+
+def _format(value: float) -> str:
+    return f"{value:g}"
+
+
+def format_mark(value: float) -> str:
+    """Marks as grade sheets show them: ``3``, ``2.5``."""
+    return _format(round(value, 6))

@@ -1,0 +1,377 @@
+"""``grade()``: grade every submission of one exercise, in parallel, and write the results.
+
+The order of work:
+
+1. read and validate the source exercise; find its data files;
+2. find the submissions (:mod:`.submissions`);
+3. grade the source exercise itself in the sandbox first (``check_source``): if the model answers do
+   not earn full marks there, the environment is wrong (a missing package, a data file), and the
+   run stops before marking anyone down;
+4. grade the submissions, ``jobs`` at a time, each in its own fresh kernel (:mod:`.runner`);
+   a Spark exercise gets one Spark Connect server for the whole run unless ``SPARK_REMOTE`` or
+   ``SPARK_MASTER`` is set;
+5. apply manual marks (``--manual-marks``, or ``manual-marks.csv`` already in the output folder);
+6. write the grade sheets and feedback (:mod:`.report`) and return a :class:`GradeRun`.
+
+Nothing a submission does stops the run: every submission gets a row with a status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from ..bundles import data_files
+from ..exercises.markers import project_meta
+from ..exercises.validate import validate
+from . import report, scan
+from .assemble import Assembly, InvalidNotebook, WrongExercise, assemble, read_submission
+from .results import SubmissionResult, manual_marks, questions_of, status_of, unrun_checks
+from .runner import GraderError, KernelPool, run_assembly
+from .sandbox import Limits
+from .submissions import Submission, discover
+
+#: Where exercises live, for ``grade("decision-trees", ...)``.
+EXERCISES_DIR = Path("exercises")
+
+
+class SourceCheckFailed(RuntimeError):
+    """The model answers do not earn full marks in the grading sandbox: fix the set-up first."""
+
+
+@dataclass
+class GradeRun:
+    exercise: str
+    results: list[SubmissionResult]
+    questions: list
+    files: dict[str, Path] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    jobs: int = 1
+    seconds: float = 0.0  # grading the submissions (without the source check)
+    source_seconds: float = 0.0
+    confined: str = "none"
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def marks(self) -> dict[str, dict[str, float]]:
+        """``{student_id: {grade_id: points earned}}`` for autograded checks."""
+        return {r.student_id: {g: c.earned for g, c in r.checks.items()} for r in self.results}
+
+    def summary(self) -> str:
+        extra = [
+            f"graded in {self.seconds:.1f} s with {self.jobs} job(s)"
+            + (f" ({len(self.results) / self.seconds:.2f} submissions/s)" if self.seconds else ""),
+            "file access of kernels: "
+            + (
+                f"confined (Landlock ABI {self.confined})"
+                if self.confined not in ("none", "")
+                else "NOT confined (Landlock unavailable): see the instructors' guide"
+            ),
+        ]
+        extra += [f"  problem: {p}" for p in self.problems]
+        extra += [f"results in {self.files['grades'].parent}"] if "grades" in self.files else []
+        return report.summary(self.results, self.questions, skipped=self.skipped, extra=extra)
+
+
+def resolve_exercise(exercise: str | Path) -> Path:
+    """An exercise given by path or by name (``decision-trees`` → ``exercises/decision-trees.ipynb``)."""
+    path = Path(exercise)
+    if path.suffix == ".ipynb" and path.is_file():
+        return path
+    for candidate in (EXERCISES_DIR / f"{exercise}.ipynb", EXERCISES_DIR / str(exercise)):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"no exercise {exercise!r} (give a path to its .ipynb or run from the repository)"
+    )
+
+
+def uses_spark(nb: nbformat.NotebookNode) -> bool:
+    """The exercise says so (``mle_handbook.spark``) or its code imports PySpark."""
+    return bool(project_meta(nb).get("spark")) or any(
+        c.cell_type == "code" and ("get_spark" in c.source or "pyspark" in c.source)
+        for c in nb.cells
+    )
+
+
+class _Progress:
+    """A one-line progress bar on a terminal (stderr); silent otherwise."""
+
+    def __init__(self, total: int, enabled: bool | None):
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if not self.enabled or not self.total:
+            return
+        width = 30
+        filled = int(width * self.done / self.total)
+        rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+            f"{rate:.2f}/s {label[:30]:<30}"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.total:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _prepare(submission: Submission, context: dict):
+    """Read and assemble a submission (no kernel yet): ``(result, assembly or None)``.
+
+    A submission that cannot run (not a notebook, another exercise) gets its final result here.
+    """
+    source, questions, exercise = context["source"], context["questions"], context["exercise"]
+    problems: list[str] = []
+    chosen = None
+    status, message = "invalid-notebook", "no files"
+    for file in submission.candidates(exercise):
+        try:
+            nb = read_submission(file.read_bytes())
+            chosen = (file, assemble(source, nb))
+            break
+        except OSError as exc:
+            problems.append(f"{file.name}: cannot be read ({exc})")
+            status, message = "invalid-notebook", problems[-1]
+        except InvalidNotebook as exc:
+            problems.append(f"{file.name}: {exc}")
+            if status != "wrong-exercise":
+                status, message = "invalid-notebook", problems[-1]
+        except WrongExercise as exc:
+            problems.append(f"{file.name}: {exc}")
+            status, message = "wrong-exercise", problems[-1]
+    if chosen is None:
+        names = ", ".join(f.name for f in submission.files)
+        result = SubmissionResult(
+            submission.student_id,
+            names,
+            status,
+            unrun_checks(questions, message),
+            notes=problems,
+            feedback_notes=[message],
+        )
+        return result, None
+    file, assembly = chosen
+    result = SubmissionResult(
+        submission.student_id, file.name, "graded", manual=manual_marks(assembly.manual)
+    )
+    result.notes += [p for p in problems if not p.startswith(file.name)]
+    result.notes += assembly.notes
+    if assembly.missing:
+        text = "answer cells missing from the notebook: " + ", ".join(assembly.missing)
+        result.notes.append(text)
+        result.feedback_notes.append(text.capitalize() + ".")
+    if assembly.edited:
+        text = "test cells edited or deleted (the original checks ran): " + ", ".join(
+            assembly.edited
+        )
+        result.notes.append(text)
+        result.feedback_notes.append(text.capitalize() + ".")
+    if assembly.extra_cells:
+        result.notes.append(f"{assembly.extra_cells} code cell(s) added by the student ran too")
+    result.flags = scan.flags(assembly.student_code)
+    return result, assembly
+
+
+async def _run(result: SubmissionResult, assembly: Assembly, context: dict, pool=None):
+    """Run an assembled submission and put the outcome on its result."""
+    try:
+        outcome = await run_assembly(
+            assembly,
+            data=context["data"],
+            limits=context["limits"],
+            env=context["env"],
+            hidden=context["hidden"],
+            max_restarts=context["max_restarts"],
+            pool=pool,
+        )
+    except GraderError as exc:
+        result.status = "error"
+        result.checks = unrun_checks(context["questions"], "not run: the grader failed")
+        result.notes.append(f"grader error: {exc}")
+        return result
+    result.checks = outcome.checks
+    result.status = status_of(outcome)
+    result.notes += outcome.tampering + outcome.events
+    result.feedback_notes += [f"Your code raised an error: {e}" for e in outcome.answer_errors]
+    result.seconds = outcome.seconds
+    context["confined"] = outcome.confined
+    return result
+
+
+async def _grade_all(submissions: list[Submission], context: dict, jobs: int, progress: _Progress):
+    semaphore = asyncio.Semaphore(jobs)
+    prepared = []
+    for submission in submissions:
+        try:
+            prepared.append((submission, *_prepare(submission, context)))
+        except Exception as exc:  # noqa: BLE001 - one submission never stops the run
+            prepared.append((submission, _failed(submission, context, exc), None))
+    # Spare kernels warm up on the cores the jobs leave idle (at least one, to hide start-up).
+    spares = max(1, min(jobs, (os.cpu_count() or 1) - jobs + 1))
+    pool = KernelPool(
+        assemble(context["source"], context["source"]),
+        spares=spares,
+        data=context["data"],
+        limits=context["limits"],
+        env=context["env"],
+        hidden=context["hidden"],
+    )
+    pool.expect(sum(1 for _, _, assembly in prepared if assembly is not None))
+
+    async def one(submission: Submission, result: SubmissionResult, assembly) -> SubmissionResult:
+        if assembly is not None:
+            async with semaphore:
+                try:
+                    result = await _run(result, assembly, context, pool)
+                except Exception as exc:  # noqa: BLE001 - one submission never stops the run
+                    result = _failed(submission, context, exc)
+        progress.step(submission.student_id)
+        return result
+
+    try:
+        return await asyncio.gather(*(one(*item) for item in prepared))
+    finally:
+        await pool.close()
+
+
+def _failed(submission: Submission, context: dict, exc: Exception) -> SubmissionResult:
+    return SubmissionResult(
+        submission.student_id,
+        ", ".join(f.name for f in submission.files),
+        "error",
+        unrun_checks(context["questions"], "not run: the grader failed"),
+        notes=[f"grader error: {type(exc).__name__}: {exc}"],
+    )
+
+
+def grade(
+    exercise: str | Path,
+    submissions: str | Path,
+    out_dir: str | Path,
+    *,
+    jobs: int | None = None,
+    timeout: float | None = None,
+    memory_mb: int | None = 4096,
+    id_pattern: str | None = None,
+    manual_marks_file: str | Path | None = None,
+    confine: bool = True,
+    check_source: bool = True,
+    feedback: bool = True,
+    max_restarts: int = 2,
+    progress: bool | None = None,
+    spark_remote: str | None = None,
+    limits: Limits | None = None,
+) -> GradeRun:
+    """Grade every submission of ``exercise`` found in ``submissions`` (a folder or zip).
+
+    ``timeout`` is per cell (default: the exercise's ``timeout`` metadata, else 60 s); ``memory_mb``
+    limits each kernel's address space; ``id_pattern`` is a regular expression with a group
+    ``(?P<id>...)`` applied to each file's relative path. Results go to ``out_dir`` (see
+    :mod:`.report`). Raises :class:`SourceCheckFailed` when the model answers do not earn full marks
+    in the sandbox (nothing is written then). ``limits`` overrides every sandbox limit at once
+    (tests and the benchmark use it); ``timeout``, ``memory_mb`` and ``confine`` are then ignored.
+    """
+    source_path = resolve_exercise(exercise)
+    source = nbformat.read(source_path, as_version=4)
+    validate(source, source_path)
+    name = source_path.stem
+    questions = questions_of(source)
+    data = {n.as_posix(): source_path.parent / n for n in data_files(source_path, source)}
+    meta = project_meta(source)
+    limits = limits or Limits(
+        timeout=float(timeout or meta.get("timeout") or 60),
+        memory_mb=memory_mb,
+        confine=confine,
+    )
+    submissions = Path(submissions)
+    out_dir = Path(out_dir)
+    found = discover(submissions, pattern=id_pattern)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    hidden = [source_path.resolve().parent, submissions.resolve(), out_dir.resolve()]
+    context = {
+        "source": source,
+        "questions": questions,
+        "exercise": name,
+        "data": data,
+        "limits": limits,
+        "env": {},
+        "hidden": hidden,
+        "max_restarts": max_restarts,
+        "confined": "none",
+    }
+    run = GradeRun(name, [], questions, skipped=found.skipped, jobs=jobs)
+    with ExitStack() as stack:
+        if uses_spark(source):
+            if spark_remote:
+                context["env"]["SPARK_REMOTE"] = spark_remote
+            elif not (os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER")):
+                from ..spark_server import ConnectServer
+
+                server = stack.enter_context(ConnectServer())
+                context["env"]["SPARK_REMOTE"] = server.url
+        if check_source:
+            start = time.perf_counter()
+            reference = asyncio.run(_check_source(source, context))
+            run.source_seconds = time.perf_counter() - start
+            lost = [c for c in reference.checks.values() if c.status != "passed"]
+            if lost or reference.status != "graded":
+                details = "; ".join(
+                    f"{c.grade_id}: {c.status} {c.detail}" for c in lost
+                ) or "; ".join(reference.notes)
+                raise SourceCheckFailed(
+                    f"{source_path}: the model answers do not pass every check in the grading sandbox "
+                    f"({reference.status}): {details}"
+                )
+        bar = _Progress(len(found.submissions), progress)
+        start = time.perf_counter()
+        try:
+            results = asyncio.run(_grade_all(found.submissions, context, jobs, bar))
+        finally:
+            bar.close()
+        run.seconds = time.perf_counter() - start
+    run.results = list(results)
+    run.confined = context["confined"]
+    existing = out_dir / "manual-marks.csv"
+    marks_file = manual_marks_file or (existing if existing.is_file() else None)
+    if marks_file:
+        run.problems += report.apply_manual_marks(run.results, report.read_manual_marks(marks_file))
+    run.files = report.write_reports(out_dir, run.results, questions, name, feedback=feedback)
+    return run
+
+
+async def _check_source(source: nbformat.NotebookNode, context: dict) -> SubmissionResult:
+    """Grade the model answers as if they were a submission."""
+    from .assemble import assemble as _assemble
+
+    assembly = _assemble(source, source)
+    result = SubmissionResult("(model answers)", "source", "graded")
+    try:
+        outcome = await run_assembly(
+            assembly,
+            data=context["data"],
+            limits=context["limits"],
+            env=context["env"],
+            hidden=context["hidden"],
+            max_restarts=0,
+        )
+    except GraderError as exc:
+        result.status = "error"
+        result.notes.append(str(exc))
+        return result
+    result.checks = outcome.checks
+    result.status = status_of(outcome)
+    result.notes += outcome.tampering + outcome.events + outcome.answer_errors
+    context["confined"] = outcome.confined
+    return result

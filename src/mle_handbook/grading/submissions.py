@@ -1,0 +1,173 @@
+"""Find the submissions in a folder or zip, as a learning platform downloads them, and whose they are.
+
+The student id comes from each file's path (relative to the folder or zip) by a regular expression
+with a named group ``id``. Without ``--id-pattern`` the first of :data:`CONVENTIONS` that matches is
+used; with one, only that pattern (``re.search`` on the relative path, ``/``-separated):
+
+=============  ============================================================  ==================
+Convention     Example path                                                  Student id
+=============  ============================================================  ==================
+``moodle``     ``Jane Smith_12345_assignsubmission_file_/decision-trees.ipynb``  ``12345``
+               (or the same as one file name, without the folder)
+``canvas``     ``smithjane_12345_67890_decision-trees.ipynb`` (``_late_`` too)  ``12345``
+``blackboard`` ``Exercise 1_js123_attempt_2024-03-01-10-15-30_trees.ipynb``    ``js123``
+``nbgrader``   ``js123/decision-trees/decision-trees.ipynb`` (``submitted/``)  ``js123``
+``folder``     ``js123/anything.ipynb``                                        ``js123``
+``file``       ``js123.ipynb``                                                 ``js123``
+=============  ============================================================  ==================
+
+A folder or zip whose every entry sits in one top folder (``Exercise-1-submissions/...``) is read
+as if that folder were the root. Hidden files, ``__MACOSX/`` and ``.ipynb_checkpoints/`` are
+ignored, and so are Blackboard's receipt ``.txt`` files. All files of one student are kept as
+candidates; the grader grades the first that is a notebook of the exercise. Nothing is extracted
+or written: files are read into memory, so the submissions stay byte-for-byte as they were.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+#: Files larger than this are not read (the grader reports them as not gradable).
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+CONVENTIONS: tuple[tuple[str, str], ...] = (
+    ("moodle", r"(?:^|/)(?P<name>[^/]*?)_(?P<id>\d+)_assign(?:submission|feedback)_[a-z]+_"),
+    ("canvas", r"(?:^|/)(?P<name>[a-z0-9-]+)(?:_late)?_(?P<id>\d+)_(?P<attachment>\d+)_[^/]+$"),
+    (
+        "blackboard",
+        r"(?:^|/)(?P<assignment>[^/]*?)_(?P<id>[^/_]+)_attempt_\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}",
+    ),
+    ("nbgrader", r"^(?:submitted/)?(?P<id>[^/]+)/(?P<assignment>[^/]+)/[^/]+\.ipynb$"),
+    ("folder", r"^(?P<id>[^/]+)/.+$"),
+    ("file", r"^(?P<id>[^/]+?)(?:\.[A-Za-z0-9]+)?$"),
+)
+
+_IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints")
+_BLACKBOARD_RECEIPT = re.compile(r"_attempt_\d{4}(?:-\d{2}){5}\.txt$")
+
+
+@dataclass(frozen=True)
+class SubmittedFile:
+    """One file of a submission: where it is and how to read it (never modified)."""
+
+    name: str  # path relative to the folder or zip, "/"-separated
+    origin: Path  # the folder or the zip file
+    member: str | None = None  # the zip member's own name
+    size: int = 0
+
+    def read_bytes(self, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+        if self.size > max_bytes:
+            raise OSError(f"{self.name} is larger than {max_bytes // (1024 * 1024)} MB")
+        if self.member is None:
+            with open(self.origin / self.name, "rb") as handle:
+                return handle.read(max_bytes + 1)
+        with zipfile.ZipFile(self.origin) as archive, archive.open(self.member) as handle:
+            return handle.read(max_bytes + 1)
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.name.lower().endswith(".ipynb")
+
+
+@dataclass
+class Submission:
+    student_id: str
+    convention: str
+    files: list[SubmittedFile] = field(default_factory=list)
+
+    def candidates(self, exercise: str | None = None) -> list[SubmittedFile]:
+        """Notebooks first (those named like the exercise first), then any other files."""
+
+        def rank(f: SubmittedFile):
+            named = bool(exercise) and exercise.lower() in PurePosixPath(f.name).name.lower()
+            return (not f.is_notebook, not named, f.name)
+
+        return sorted(self.files, key=rank)
+
+
+@dataclass
+class Discovery:
+    submissions: list[Submission]
+    #: Files that were not taken, with the reason (shown in the summary).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def compile_pattern(pattern: str | re.Pattern | None) -> re.Pattern | None:
+    if pattern is None:
+        return None
+    compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+    if "id" not in compiled.groupindex:
+        raise ValueError(
+            f"the student-id pattern {compiled.pattern!r} has no named group (?P<id>...)"
+        )
+    return compiled
+
+
+def student_id_from(path: str, pattern: str | re.Pattern | None = None) -> tuple[str, str] | None:
+    """``(student id, convention)`` for a relative path, or None when no pattern matches."""
+    custom = compile_pattern(pattern)
+    patterns = (
+        [("pattern", custom)] if custom else [(n, re.compile(p, re.I)) for n, p in CONVENTIONS]
+    )
+    for name, regex in patterns:
+        match = regex.search(path)
+        if match and match.group("id"):
+            return match.group("id").strip(), name
+    return None
+
+
+def _listing(source: Path) -> list[SubmittedFile]:
+    if source.is_file():
+        if not zipfile.is_zipfile(source):
+            raise ValueError(f"{source} is neither a folder nor a zip file")
+        with zipfile.ZipFile(source) as archive:
+            return [
+                SubmittedFile(
+                    info.filename.replace("\\", "/").lstrip("/"),
+                    source,
+                    info.filename,
+                    info.file_size,
+                )
+                for info in archive.infolist()
+                if not info.is_dir()
+            ]
+    if not source.is_dir():
+        raise FileNotFoundError(f"no folder or zip file at {source}")
+    return [
+        SubmittedFile(path.relative_to(source).as_posix(), source, None, path.stat().st_size)
+        for path in sorted(source.rglob("*"))
+        if path.is_file()
+    ]
+
+
+def _ignored(name: str) -> bool:
+    parts = name.split("/")
+    return any(p.startswith(".") or p in _IGNORED_PARTS for p in parts)
+
+
+def discover(source: str | Path, *, pattern: str | re.Pattern | None = None) -> Discovery:
+    """Every submission in a folder or zip, grouped by student id (sorted by id)."""
+    source = Path(source)
+    files = [f for f in _listing(source) if not _ignored(f.name)]
+    skipped: list[tuple[str, str]] = []
+    # One top folder around everything is a wrapper, not a student.
+    prefix = ""
+    tops = {f.name.split("/", 1)[0] for f in files}
+    if len(tops) == 1 and all("/" in f.name for f in files) and len(files) > 1:
+        prefix = next(iter(tops)) + "/"
+    by_id: dict[str, Submission] = {}
+    for file in files:
+        relative = file.name[len(prefix) :]
+        if _BLACKBOARD_RECEIPT.search(relative):
+            skipped.append((file.name, "Blackboard submission receipt"))
+            continue
+        found = student_id_from(relative, pattern)
+        if found is None:
+            skipped.append((file.name, "no student id in its name (see --id-pattern)"))
+            continue
+        student, convention = found
+        by_id.setdefault(student, Submission(student, convention)).files.append(file)
+    return Discovery([by_id[k] for k in sorted(by_id)], skipped)

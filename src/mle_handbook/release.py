@@ -1,0 +1,144 @@
+"""Release exercises to a class: student folders and zips for a learning platform, or an nbgrader course.
+
+For each chosen exercise (default: every exercise in ``exercises/``):
+
+- ``OUT/<exercise>/``: the student notebook (solutions replaced by stubs, hidden tests and outputs
+  removed; :func:`mle_handbook.bundles.learner_files`) and the data files it declares;
+- ``OUT/<exercise>.zip``: the same folder as a deterministic zip (fixed timestamps, sorted names),
+  ready to attach to a Moodle, Canvas or Blackboard assignment;
+- with ``nbgrader_course``: ``COURSE/source/<exercise>/<exercise>.ipynb`` (the *source* notebook,
+  which nbgrader's ``generate_assignment`` turns into the student version) with its data files, and
+  ``COURSE/nbgrader_config.py``, so that ``nbgrader generate_assignment`` and ``nbgrader autograde``
+  work on it unchanged.
+
+Releasing twice writes the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .bundles import data_files, learner_files, zip_bytes
+from .exercises.execute import DEFAULT_TIMEOUT
+from .exercises.markers import CODE_STUB, TEXT_STUB, is_exercise, project_meta
+from .exercises.student import clear_outputs
+from .exercises.validate import validate
+
+#: Where exercises live, relative to the repository root (the working folder of ``make``).
+EXERCISES_DIR = Path("exercises")
+
+NBGRADER_CONFIG = """\
+# nbgrader configuration written by `mle-handbook release --nbgrader`.
+# The exercises use nbgrader's own cell metadata and markers, so nbgrader needs little more.
+c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
+
+c.CourseDirectory.course_id = {course_id!r}
+# Assignments released into source/ by mle-handbook: {assignments}
+
+# The same stubs as the handbook's student notebooks.
+c.ClearSolutions.code_stub = {{"python": {code_stub!r}}}
+c.ClearSolutions.text_stub = {text_stub!r}
+
+# Per-cell time limit when autograding, in seconds: the largest an exercise asks for.
+c.Execute.timeout = {timeout}
+"""
+
+
+@dataclass
+class Released:
+    """What one exercise's release wrote."""
+
+    exercise: str
+    folder: Path
+    zip: Path | None = None
+    nbgrader_source: Path | None = None
+    files: list[str] = field(default_factory=list)
+
+
+def find_exercises(
+    exercises: list[str | Path] | None = None, root: Path = EXERCISES_DIR
+) -> list[Path]:
+    """Exercise notebooks by name (``decision-trees``) or path; all of ``root`` when None."""
+    if not exercises:
+        paths = sorted(root.glob("*.ipynb"))
+        return [p for p in paths if is_exercise(nbformat.read(p, as_version=4))]
+    found = []
+    for item in exercises:
+        path = Path(item)
+        if path.suffix != ".ipynb" or not path.is_file():
+            path = root / f"{Path(item).stem}.ipynb"
+        if not path.is_file():
+            raise FileNotFoundError(f"no exercise {str(item)!r} (looked for {path})")
+        found.append(path)
+    return found
+
+
+def nbgrader_config(
+    names: list[str], timeouts: list[float], course_id: str = "mle-handbook"
+) -> str:
+    return NBGRADER_CONFIG.format(
+        course_id=course_id,
+        assignments=", ".join(sorted(names)),
+        code_stub=CODE_STUB,
+        text_stub=TEXT_STUB,
+        timeout=int(max(timeouts, default=DEFAULT_TIMEOUT)),
+    )
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write through a temporary file, and not at all when the content is already there."""
+    if path.is_file() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def release(
+    exercises: list[str | Path] | None = None,
+    out_dir: str | Path = "release",
+    *,
+    zip: bool = True,
+    nbgrader_course: str | Path | None = None,
+    course_id: str = "mle-handbook",
+    exercises_dir: str | Path = EXERCISES_DIR,
+) -> list[Released]:
+    """Release ``exercises`` into ``out_dir`` (and an nbgrader course); returns what was written."""
+    out_dir = Path(out_dir)
+    paths = find_exercises(exercises, Path(exercises_dir))
+    released: list[Released] = []
+    for path in paths:
+        source = nbformat.read(path, as_version=4)
+        validate(source, path)
+        name = path.stem
+        files = learner_files(path)
+        folder = out_dir / name
+        for relative, content in files.items():
+            _write_bytes(folder / relative, content)
+        entry = Released(name, folder, files=sorted(files))
+        if zip:
+            entry.zip = out_dir / f"{name}.zip"
+            _write_bytes(entry.zip, zip_bytes(files, folder=name))
+        if nbgrader_course is not None:
+            target = Path(nbgrader_course) / "source" / name
+            entry.nbgrader_source = target / f"{name}.ipynb"
+            _write_bytes(
+                entry.nbgrader_source, nbformat.writes(clear_outputs(source)).encode("utf-8")
+            )
+            for relative in data_files(path, source):
+                _write_bytes(target / relative, (path.parent / relative).read_bytes())
+        released.append(entry)
+    if nbgrader_course is not None:
+        course = Path(nbgrader_course)
+        names = sorted({p.name for p in (course / "source").iterdir() if p.is_dir()})
+        timeouts = [
+            float(project_meta(nbformat.read(p, as_version=4)).get("timeout") or DEFAULT_TIMEOUT)
+            for p in paths
+        ]
+        config = nbgrader_config(names, timeouts, course_id)
+        _write_bytes(course / "nbgrader_config.py", config.encode("utf-8"))
+    return released

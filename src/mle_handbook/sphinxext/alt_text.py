@@ -1,0 +1,88 @@
+"""Alt text for the figures notebooks draw.
+
+nbsphinx renders an image output with Sphinx's image directive and no alt text, so the page would
+read out the image's file name. Authors describe each figure in the metadata of the cell that
+draws it::
+
+    "metadata": {"mle_handbook": {"alt": "A line chart of training and test accuracy ..."}}
+
+(a list of strings when one cell draws several figures, in the order they appear). After a
+notebook page is read, every image node that came from a cell's output gets that text; a figure
+without one is a warning (an error under ``-W``) naming the notebook and the cell.
+
+nbsphinx names output images ``<docname with / as _>_<cell index>_<output index>.<ext>``, counting
+the cells of the notebook it was given: the decorated notebook of :func:`.pages.decorate`, which
+is recomputed here (it is a pure function of the executed notebook).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from docutils import nodes
+from sphinx.util import logging
+
+from ..exercises.markers import ALT_KEY, PROJECT_KEY
+from . import pages
+
+logger = logging.getLogger(__name__)
+
+IMAGE_TYPES = ("image/svg+xml", "image/png", "image/jpeg", "application/pdf")
+
+
+def alt_texts(cell) -> list[str]:
+    """The alt texts a cell's metadata gives, in output order."""
+    value = cell.get("metadata", {}).get(PROJECT_KEY, {}).get(ALT_KEY)
+    if value is None:
+        return []
+    texts = [value] if isinstance(value, str) else list(value)
+    return [" ".join(str(t).split()) for t in texts]
+
+
+def image_outputs(cell) -> list[int]:
+    """Indices of a cell's outputs that nbsphinx renders as an image."""
+    return [
+        index
+        for index, output in enumerate(cell.get("outputs", []))
+        if output.get("output_type") in ("display_data", "execute_result")
+        and any(kind in output.get("data", {}) for kind in IMAGE_TYPES)
+    ]
+
+
+def output_image_pattern(docname: str) -> re.Pattern:
+    key = re.escape(re.sub("[/ ]", "_", docname))
+    return re.compile(rf"^{key}_(\d+)_(\d+)\.\w+$")
+
+
+def add_alt_text(app, doctree) -> None:
+    """Give every notebook output image of the page just read its author's alt text."""
+    docname = app.env.docname
+    result = getattr(app, "_mle_executed", {}).get(docname)
+    if result is None:
+        return
+    decorated = pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name)
+    numbers = {c.get("id"): n for n, c in enumerate(result.notebook.cells, start=1)}
+    pattern = output_image_pattern(docname)
+    for node in doctree.findall(nodes.image):
+        match = pattern.match(PurePosixPath(node.get("uri", "").replace("\\", "/")).name)
+        if not match or node.get("alt"):
+            continue
+        cell_index, output_index = int(match.group(1)), int(match.group(2))
+        if cell_index >= len(decorated.cells):
+            continue
+        cell = decorated.cells[cell_index]
+        images = image_outputs(cell)
+        position = images.index(output_index) if output_index in images else -1
+        texts = alt_texts(cell)
+        if 0 <= position < len(texts) and texts[position]:
+            node["alt"] = texts[position]
+            continue
+        where = numbers.get(cell.get("id"))
+        logger.warning(
+            f"cell {where if where else '?'} draws a figure with no alt text: describe it in the "
+            f"cell's metadata as {PROJECT_KEY}.{ALT_KEY} (a list when the cell draws several)",
+            location=docname,
+            type="mle_handbook",
+            subtype="alt_text",
+        )

@@ -1,0 +1,177 @@
+"""Headless Chromium (Debian's package, never a downloaded browser) against the built site.
+
+The site is the session's one clean build (``built_site`` in ``tests/conftest.py``), served by
+``http.server`` on 127.0.0.1 in a thread. Requests that leave 127.0.0.1 (MathJax's CDN) are
+answered with an empty response and recorded, so the tests neither need nor use the network.
+To try them against a site already built (say ``_build/html``), set
+``MLE_HANDBOOK_SITE=_build/html``. Without ``/usr/bin/chromium`` every browser test is skipped with a message saying how to enable
+them; the rest of the suite still runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import ROOT
+
+#: Debian's chromium; MLE_HANDBOOK_CHROMIUM names another system browser (say chromium-browser).
+CHROMIUM = Path(os.environ.get("MLE_HANDBOOK_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+#: Third-party hosts a page may ask for (answered empty here): MathJax, on pages with maths.
+ALLOWED_EXTERNAL_HOSTS = {"cdn.jsdelivr.net"}
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Skips the browser tests (before any build) when Debian's chromium is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"browser tests need Debian's chromium at {CHROMIUM}: install it with "
+            "`sudo apt install chromium` (CI's .ci/run does) and run them again"
+        )
+    pytest.importorskip(
+        "playwright.sync_api", reason="browser tests need the playwright package (in the lock)"
+    )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def site_dir(chromium, request) -> Path:
+    """The session's clean build, or the already built site named by MLE_HANDBOOK_SITE."""
+    existing = os.environ.get("MLE_HANDBOOK_SITE")
+    if existing:
+        return Path(existing).resolve()
+    result, _ = request.getfixturevalue("built_site")
+    if not (result.outdir / "index.html").is_file():
+        pytest.fail("the site build produced no index.html:\n" + result.output[-3000:])
+    return result.outdir
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir):
+    """The built site, served on 127.0.0.1 for the whole session."""
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@dataclass
+class PageLog:
+    """What went wrong while a page loaded."""
+
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+
+
+def _stub_external(log: PageLog, route) -> None:
+    url = route.request.url
+    if urlparse(url).hostname in ("127.0.0.1", "localhost"):
+        route.continue_()
+        return
+    log.external_requests.append(url)
+    route.fulfill(status=200, body="", content_type="application/javascript")
+
+
+def open_page(context, url: str):
+    """A new page at ``url``, with its console errors and failed requests recorded."""
+    log = PageLog()
+    page = context.new_page()
+    page.route("**/*", functools.partial(_stub_external, log))
+    page.on(
+        "console",
+        lambda message: (
+            log.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: log.console_errors.append(str(error)))
+    page.on(
+        "requestfailed",
+        lambda request: log.failed_requests.append(f"{request.url}: {request.failure}"),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            log.failed_requests.append(f"{response.url}: HTTP {response.status}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    page.goto(url, wait_until="load")
+    return page, log
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def no_javascript(browser):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,138 @@
+"""The built site in headless Chromium: pages load cleanly, solutions toggle, search works, phones fit."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+from .conftest import ALLOWED_EXTERNAL_HOSTS, open_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+#: The landing page and one page of each kind.
+PAGES = {
+    "landing": "index.html",
+    "role": "docs/role/what-ml-engineers-do.html",
+    "duty": "docs/duties/designing-models.html",
+    "skill": "docs/skills/ml-concepts.html",
+    "route": "docs/routes/apprenticeships.html",
+    "notebook": "notebooks/decision-trees.html",
+    "exercise": "exercises/decision-trees.html",
+    "learners": "docs/learners/checks-and-hints.html",
+    "instructors": "docs/instructors/index.html",
+    "glossary": "docs/glossary.html",
+}
+EXERCISE = PAGES["exercise"]
+
+
+@pytest.mark.parametrize("kind", PAGES)
+def test_page_loads_without_console_errors_or_failed_requests(desktop, site_url, kind):
+    page, log = open_page(desktop, site_url + PAGES[kind])
+    page.wait_for_load_state("networkidle")
+    assert page.locator("article.bd-article h1").count() >= 1, f"{kind}: no h1 in the main content"
+    assert not log.console_errors, f"{kind}: console errors {log.console_errors}"
+    assert not log.failed_requests, f"{kind}: failed requests {log.failed_requests}"
+    foreign = {urlparse(u).hostname for u in log.external_requests} - ALLOWED_EXTERNAL_HOSTS
+    assert not foreign, f"{kind}: asks third parties for {sorted(log.external_requests)}"
+
+
+def test_solution_is_hidden_until_its_toggle_is_clicked(desktop, site_url):
+    page, _ = open_page(desktop, site_url + EXERCISE)
+    solution = page.locator("details.mleh-solution").first
+    answer = solution.locator(".nbinput").first
+    assert solution.get_attribute("open") is None
+    assert not answer.is_visible(), "the model answer shows before the toggle is clicked"
+    solution.locator("summary").click()
+    assert answer.is_visible()
+    assert "def gini" in answer.inner_text()
+
+
+def test_without_javascript_solutions_are_still_reachable_and_the_page_readable(
+    no_javascript, site_url
+):
+    page, log = open_page(no_javascript, site_url + EXERCISE)
+    assert page.locator("article.bd-article h1").first.is_visible()
+    assert page.locator(".mleh-summary").is_visible()
+    assert page.get_by_role("link", name="Student notebook (.ipynb)").is_visible()
+    solution = page.locator("details.mleh-solution").first
+    answer = solution.locator(".nbinput").first
+    assert not answer.is_visible()
+    solution.locator("summary").click()
+    assert answer.is_visible(), "a solution cannot be opened without JavaScript"
+    # Only the theme's preloaded scripts are refused ("csp": JavaScript is off); all else loads.
+    assert not [r for r in log.failed_requests if not r.endswith(": csp")], log.failed_requests
+
+
+def test_search_finds_the_decision_tree_exercise_for_gini_impurity(desktop, site_url):
+    page, log = open_page(desktop, site_url + "search.html?q=Gini+impurity")
+    hit = page.locator('#search-results a[href*="exercises/decision-trees"]').first
+    hit.wait_for(state="visible", timeout=30_000)
+    # The status line comes last: its absence was how Sphinx's en_GB catalogue broke the page.
+    page.get_by_text(re.compile(r"Search finished, found \d+ pages")).wait_for(timeout=30_000)
+    assert not log.console_errors
+
+
+@pytest.mark.parametrize("kind", PAGES)
+def test_no_page_scrolls_sideways_on_a_375_pixel_wide_phone(phone, site_url, kind):
+    page, _ = open_page(phone, site_url + PAGES[kind])
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{kind}: {widths[0]} px of content in a {widths[1]} px window"
+
+
+def _rgb(text: str) -> tuple[float, float, float]:
+    return tuple(float(v) for v in re.findall(r"[\d.]+", text)[:3])
+
+
+def _luminance(rgb) -> float:
+    def channel(value: float) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+COLOURS = """(selector) => {
+  const el = document.querySelector(selector);
+  let bg = el, colour = getComputedStyle(el).color;
+  while (bg && ['rgba(0, 0, 0, 0)', 'transparent'].includes(getComputedStyle(bg).backgroundColor)) {
+    bg = bg.parentElement;
+  }
+  return [colour, bg ? getComputedStyle(bg).backgroundColor : 'rgb(255, 255, 255)'];
+}"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_check_badges_and_text_have_enough_contrast_in_both_modes(desktop, site_url, mode):
+    page, _ = open_page(desktop, site_url + EXERCISE)
+    page.evaluate(f"() => document.documentElement.setAttribute('data-theme', '{mode}')")
+    for selector in (".mleh-check.mleh-passed", ".mleh-summary", "main p", "main a"):
+        colour, background = page.evaluate(COLOURS, selector)
+        ratio = contrast(_rgb(colour), _rgb(background))
+        assert ratio >= 4.5, f"{mode}: {selector} is {colour} on {background}, {ratio:.2f}:1"
+
+
+def test_links_in_the_text_are_underlined_not_only_coloured(desktop, site_url):
+    page, _ = open_page(desktop, site_url + PAGES["learners"])
+    decoration = page.evaluate(
+        "() => getComputedStyle(document.querySelector('main article p a')).textDecorationLine"
+    )
+    assert "underline" in decoration
+
+
+def test_screenshots_of_the_landing_and_an_exercise_page(desktop, phone, site_url, artifacts):
+    for context, suffix in ((desktop, "desktop"), (phone, "phone")):
+        for name, path in (("landing", "index.html"), ("exercise", EXERCISE)):
+            page, _ = open_page(context, site_url + path)
+            if name == "exercise":  # the first question: its solution toggle and check badges
+                page.locator("details.mleh-solution").first.scroll_into_view_if_needed()
+            target = artifacts / f"{name}-{suffix}.png"
+            page.screenshot(path=str(target), full_page=(name == "landing"))
+            assert target.stat().st_size > 10_000

@@ -1,0 +1,58 @@
+"""nbgrader compatibility, proven: nbgrader's own commands on a released course give our marks.
+
+For each exercise: ``release(..., nbgrader_course=...)``, the real ``nbgrader generate_assignment``,
+a correct, a partly correct and a wrong submission made from nbgrader's student notebook, the real
+```nbgrader autograde``, and ``grade()`` on the same files. Every autograded mark must agree.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from conftest import FIXTURES, exercise_paths
+
+from mle_handbook.bench_grading import (
+    autograded_ids,
+    make_submissions,
+    nbgrader_autograde,
+    nbgrader_course,
+    spark_for,
+)
+from mle_handbook.grading.run import grade
+
+pytestmark = pytest.mark.slow
+
+EXERCISES = [FIXTURES / "squares_solution.ipynb", *exercise_paths()]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[p.stem for p in EXERCISES])
+def test_nbgrader_autograde_and_grade_give_the_same_marks(exercise, tmp_path):
+    course = tmp_path / "course"
+    student_path = nbgrader_course(exercise, course)
+    assert (course / "source" / exercise.stem / exercise.name).is_file()
+    assert (course / "nbgrader_config.py").is_file()
+
+    source = nbformat.read(exercise, as_version=4)
+    made = make_submissions(source, nbformat.read(student_path, as_version=4), n=3)
+    assert [kind for kind, _ in made.values()] == ["correct", "partial", "wrong"]
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for student, (_, nb) in made.items():
+        nbformat.write(nb, folder / f"{student}.ipynb")
+
+    # A Spark exercise: both graders reach the same Spark Connect server.
+    with spark_for(source) as remote:
+        files = {s: folder / f"{s}.ipynb" for s in made}
+        theirs, _ = nbgrader_autograde(course, exercise.stem, files, spark_remote=remote)
+        run = grade(
+            exercise, folder, tmp_path / "grades", jobs=2, progress=False, spark_remote=remote
+        )
+    ours = {r.student_id: {g: c.earned for g, c in r.checks.items()} for r in run.results}
+
+    ids = autograded_ids(source)
+    for student in made:
+        assert {g: theirs[student][g] for g in ids} == {g: ours[student][g] for g in ids}, student
+    correct, partial, wrong = (sum(ours[s].values()) for s in made)
+    assert correct == sum(c.points for c in run.results[0].checks.values())
+    assert 0 < partial < correct
+    assert wrong == 0
