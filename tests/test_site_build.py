@@ -48,4 +48,4 @@ def test_exercise_pages_report_every_check_passed(built_site, page):
     result, _ = built_site
     html = (result.outdir / f"{page}.html").read_text()
     assert re.search(r"\d+ questions · \d+ points</strong> · all checks passed in this build", html)
-    assert "BEGIN HIDDEN TESTS" not in html and "<details open" not in html
+    assert "BEGIN HIDDEN TESTS" not in html and '<details class="mleh-solution" open' not in html
