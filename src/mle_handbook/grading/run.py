@@ -256,6 +256,19 @@ def _failed(submission: Submission, context: dict, exc: Exception) -> Submission
     )
 
 
+def _run_coroutine(function, *args):
+    """Run ``function(*args)`` to completion, also when the caller's thread runs an event loop
+    (Jupyter, or a library that left one running): then in a worker thread with its own loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(function(*args))
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(function(*args))).result()
+
+
 def grade(
     exercise: str | Path,
     submissions: str | Path,
@@ -323,7 +336,7 @@ def grade(
                 context["env"]["SPARK_REMOTE"] = server.url
         if check_source:
             start = time.perf_counter()
-            reference = asyncio.run(_check_source(source, context))
+            reference = _run_coroutine(_check_source, source, context)
             run.source_seconds = time.perf_counter() - start
             lost = [c for c in reference.checks.values() if c.status != "passed"]
             if lost or reference.status != "graded":
@@ -337,7 +350,7 @@ def grade(
         bar = _Progress(len(found.submissions), progress)
         start = time.perf_counter()
         try:
-            results = asyncio.run(_grade_all(found.submissions, context, jobs, bar))
+            results = _run_coroutine(_grade_all, found.submissions, context, jobs, bar)
         finally:
             bar.close()
         run.seconds = time.perf_counter() - start
