@@ -72,9 +72,20 @@ class MiniProject:
             capture_output=True,
             text=True,
             timeout=600,
-            env={**os.environ, **(env or {})},
+            env={**_uncoloured_environ(), **(env or {})},
         )
         return BuildResult(proc.returncode, proc.stdout + proc.stderr, outdir)
+
+
+def _uncoloured_environ() -> dict[str, str]:
+    """This process's environment without the variables that force Sphinx to colour its output.
+
+    CI runners often export FORCE_COLOR; a test that reads the console output must see it as a
+    user piping the build to a file would. Tests that want colour pass it back through ``env``.
+    """
+    return {
+        k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "FORCE_COLOUR"}
+    }
 
 
 @pytest.fixture

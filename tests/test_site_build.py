@@ -8,8 +8,11 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
+# What the JVM prints when its stderr leaks into a cell's output: log4j's own messages, logger lines
+# such as "25/11/26 10:00:00 WARN SparkContext: ...", progress bars and terminal escape codes. Prose
+# may name SparkContext; only a logger line that does is noise.
 NOISE = re.compile(
-    r"log4j|WARN NativeCodeLoader|\[Stage \d+|SparkContext|Using Spark's default|\x1b\["
+    r"log4j|\b(?:INFO|WARN|ERROR)\s+[A-Z]\w+:|\[Stage \d+|Using Spark's default|\x1b\["
 )
 
 
@@ -21,6 +24,17 @@ def test_clean_build_succeeds_with_warnings_as_errors(built_site):
 def test_build_leaves_no_kernel_or_jvm_running(built_site):
     _, leftover = built_site
     assert not leftover, f"processes outlived the build: {leftover}"
+
+
+def test_noise_pattern_catches_jvm_lines_but_not_prose_naming_spark_classes():
+    leaked = [
+        "25/11/26 10:00:00 WARN SparkContext: Another SparkContext is being constructed",
+        "Using Spark's default log4j profile: org/apache/spark/log4j2-defaults.properties",
+        "[Stage 3:=====>   (2 + 1) / 4]",
+        "\x1b[0;31mTypeError\x1b[0m",
+    ]
+    assert all(NOISE.search(line) for line in leaked)
+    assert not NOISE.search("Use DataFrames, not RDDs or <code>SparkContext</code>: warnings matter.")
 
 
 @pytest.mark.parametrize(

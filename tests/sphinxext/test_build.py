@@ -65,6 +65,25 @@ def test_changed_expected_value_fails_build_naming_notebook_and_grade_id(
     assert "Traceback" not in result.output
 
 
+def test_failure_block_has_no_escape_codes_even_when_colour_is_forced(
+    mini_project, squares_solution
+):
+    nb = copy.deepcopy(squares_solution)
+    cell_with_id(nb, "square-examples").source = "assert 1 / 0"
+    mini_project.add_notebook("squares", nb)
+    result = mini_project.build(env={"FORCE_COLOR": "1"})
+    assert result.returncode != 0
+    assert "\x1b[" in result.output  # Sphinx itself did colour its output
+    block = re.search(
+        r"exercises/squares\.ipynb: 1 cell\(s\) failed.*?\[mle_handbook\.execution\]",
+        result.output,
+        re.S,
+    )
+    assert block, result.output
+    assert "ZeroDivisionError" in block.group(0)
+    assert "\x1b[" not in block.group(0), block.group(0)
+
+
 def test_failure_is_reported_again_by_the_next_incremental_build(mini_project, squares_solution):
     nb = copy.deepcopy(squares_solution)
     cell_with_id(nb, "cube-examples").source = "assert False, 'always fails'"
