@@ -83,9 +83,7 @@ def _uncoloured_environ() -> dict[str, str]:
     CI runners often export FORCE_COLOR; a test that reads the console output must see it as a
     user piping the build to a file would. Tests that want colour pass it back through ``env``.
     """
-    return {
-        k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "FORCE_COLOUR"}
-    }
+    return {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "FORCE_COLOUR"}}
 
 
 @pytest.fixture

@@ -34,7 +34,9 @@ def test_noise_pattern_catches_jvm_lines_but_not_prose_naming_spark_classes():
         "\x1b[0;31mTypeError\x1b[0m",
     ]
     assert all(NOISE.search(line) for line in leaked)
-    assert not NOISE.search("Use DataFrames, not RDDs or <code>SparkContext</code>: warnings matter.")
+    assert not NOISE.search(
+        "Use DataFrames, not RDDs or <code>SparkContext</code>: warnings matter."
+    )
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebooks", nargs="*", help="exercise names or paths (default: all in WORK)")
     p.add_argument("--work", type=Path, default=Path("work"), help="working folder")
     p.add_argument("--jobs", type=int, default=2, help="notebooks run at once")
-    p.add_argument("--timeout", type=int, default=None, help="per-cell seconds (default: notebook's)")
+    p.add_argument(
+        "--timeout", type=int, default=None, help="per-cell seconds (default: notebook's)"
+    )
     p.set_defaults(func=_cmd_progress)
     return parser
 

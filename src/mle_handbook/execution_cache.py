@@ -64,7 +64,9 @@ class ExecutionCache:
         nb.metadata[KEY] = dependencies(nb, notebook_path, self.lock)
         return nb
 
-    def lookup(self, nb: nbformat.NotebookNode, notebook_path: Path) -> nbformat.NotebookNode | None:
+    def lookup(
+        self, nb: nbformat.NotebookNode, notebook_path: Path
+    ) -> nbformat.NotebookNode | None:
         """The executed notebook (outputs merged into ``nb``) if nothing changed, else None."""
         try:
             _, merged = self.cache.merge_match_into_notebook(self._keyed(nb, notebook_path))

@@ -17,7 +17,11 @@ UK_PAGES = [
     *sorted((DOCS / "routes").glob("*.md")),
     DOCS / "self-assessment.md",
 ]
-ALL_PAGES = sorted(p for p in DOCS.rglob("*.md") if "_intersphinx" not in p.parts) + [ROOT / "index.md"] + sorted(ROOT.glob("[ne]*/*.md"))
+ALL_PAGES = (
+    sorted(p for p in DOCS.rglob("*.md") if "_intersphinx" not in p.parts)
+    + [ROOT / "index.md"]
+    + sorted(ROOT.glob("[ne]*/*.md"))
+)
 # Reference pages are lists, not prose; landing pages are navigation.
 REFERENCE_PAGES = {DOCS / "bibliography.md", DOCS / "glossary.md"}
 

@@ -3,6 +3,7 @@
 Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one phase:
 
 - :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
+- :mod:`.speedups`: removes two third-party hot spots (pandoc runs, pybtex plugin look-ups);
 - :mod:`.execution`: executes the notebooks Sphinx is about to read, in parallel, reports failures
   in one readable block per notebook, and hands nbsphinx the executed copy;
 - :mod:`.pages`: pure notebook-to-notebook decorations of exercise pages (collapsed solutions,
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-from . import alt_text, downloads, epub, execution, launch, tools
+from . import alt_text, downloads, epub, execution, launch, speedups, tools
 
 STATIC = Path(__file__).parent / "static"
 
@@ -37,6 +38,9 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("mle_handbook_repository_branch", "main", "env", types=[str])
 
     app.connect("config-inited", tools.make_pandoc_visible)
+    # After make_pandoc_visible: the conversion cache's key names the pandoc version.
+    app.connect("config-inited", speedups.memoise_markdown_conversion, priority=600)
+    app.connect("config-inited", speedups.remember_pybtex_plugins)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", launch.check_repository_url)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)

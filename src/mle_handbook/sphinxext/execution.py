@@ -19,6 +19,7 @@ import nbformat
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
+from ..budgets import longest_first
 from ..exercises.execute import ExecutionResult, collect_results, execute_notebook
 from ..exercises.markers import is_exercise, project_meta
 from ..exercises.validate import ExerciseFormatError, validate
@@ -150,7 +151,7 @@ def execute_notebooks(app, env, docnames: list[str]) -> None:
     jobs = max(1, min(app.config.mle_handbook_jobs, len(notebooks)))
     logger.info(f"executing {len(notebooks)} notebook(s), {jobs} at a time")
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {d: pool.submit(_execute, app, d, nb) for d, nb in notebooks.items()}
+        futures = {d: pool.submit(_execute, app, d, notebooks[d]) for d in longest_first(notebooks)}
         results = {d: f.result() for d, f in futures.items()}
     for docname, result in results.items():
         if result.ok:

@@ -1,0 +1,68 @@
+"""The build's speed-ups change nothing but speed."""
+
+from __future__ import annotations
+
+import shutil
+
+import pybtex.plugin
+import pytest
+
+from mle_handbook.sphinxext import speedups
+
+
+def test_memoised_conversion_is_computed_once_and_kept_on_disk(tmp_path):
+    calls = []
+
+    def convert(text):
+        calls.append(text)
+        return text.upper()
+
+    first = speedups.memoised(convert, tmp_path, salt="v1")
+    assert first("*a*") == "*A*" and first("*a*") == "*A*"
+    # A new process (a new wrapper) finds the conversion on disk.
+    assert speedups.memoised(convert, tmp_path, salt="v1")("*a*") == "*A*"
+    assert calls == ["*a*"]
+    assert len(list(tmp_path.rglob("*.rst"))) == 1
+
+
+def test_memoised_conversion_is_redone_for_other_versions_or_text(tmp_path):
+    calls = []
+
+    def convert(text):
+        calls.append(text)
+        return text
+
+    speedups.memoised(convert, tmp_path, salt="v1")("x")
+    speedups.memoised(convert, tmp_path, salt="v2")("x")
+    speedups.memoised(convert, tmp_path, salt="v2")("y")
+    assert calls == ["x", "x", "y"]
+
+
+def test_unwritable_cache_costs_speed_not_the_result(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert speedups.memoised(str.upper, blocked, salt="v1")("ok") == "OK"
+
+
+def test_pybtex_plugin_lookup_is_remembered_and_gives_the_same_plugin():
+    before = pybtex.plugin.find_plugin("pybtex.backends", "plaintext")
+    speedups.remember_pybtex_plugins(None, None)
+    after = pybtex.plugin.find_plugin("pybtex.backends", "plaintext")
+    assert after is before
+    pybtex.plugin.find_plugin("pybtex.backends", "plaintext")
+    assert pybtex.plugin.find_plugin.cache_info().hits >= 1
+
+
+@pytest.mark.slow
+def test_cached_markdown_conversion_renders_the_same_page(mini_project, squares_solution):
+    mini_project.add_notebook("squares", squares_solution)
+    plain = mini_project.build()
+    assert plain.returncode == 0, plain.output
+    expected = (plain.outdir / "exercises" / "squares.html").read_text()
+    cache = ("-D", "mle_handbook_cache_dir=_build/.jupyter-cache")
+    for _ in range(2):  # the first fills the conversion cache, the second reads it
+        shutil.rmtree(plain.outdir)
+        cached = mini_project.build(*cache)
+        assert cached.returncode == 0, cached.output
+        assert (cached.outdir / "exercises" / "squares.html").read_text() == expected
+    assert list((mini_project.srcdir / "_build" / ".jupyter-cache" / "markdown2rst").rglob("*.rst"))

@@ -1,0 +1,124 @@
+"""The build benchmark's own logic: counting, sampling, budget flags and the report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from mle_handbook import bench
+
+
+def _run(uncached=100.0, alone=95.0, cached=8.0, noop_executed=0, prose_executed=0, jvms=1):
+    notebooks = {
+        "notebooks/a": {"seconds": 10.0, "peak_mb": 300},
+        "exercises/b": {"seconds": 50.0, "peak_mb": 500},
+    }
+    return {
+        "uncached_clean": {
+            "seconds": uncached,
+            "peak_mb": 2000,
+            "notebooks_executed": 2,
+            "jvm_starts": jvms,
+        },
+        "execute_alone": {
+            "seconds": alone,
+            "peak_mb": 1900,
+            "jvm_starts": 1,
+            "notebooks": notebooks,
+        },
+        "cached_clean": {
+            "seconds": cached,
+            "peak_mb": 300,
+            "notebooks_executed": 0,
+            "jvm_starts": 0,
+        },
+        "noop": {
+            "seconds": 5.0,
+            "peak_mb": 200,
+            "notebooks_executed": noop_executed,
+            "jvm_starts": 0,
+        },
+        "prose_edit": {
+            "seconds": 6.0,
+            "peak_mb": 200,
+            "notebooks_executed": prose_executed,
+            "jvm_starts": 0,
+        },
+    }
+
+
+BUDGETS = {
+    "notebooks/a": {"seconds": 20.0, "memory_mb": 400.0},
+    "exercises/b": {"seconds": 40.0, "memory_mb": 600.0},
+}
+
+
+def _report(runs):
+    return {
+        "runs": len(runs),
+        "machine": bench.machine(),
+        "versions": {"sphinx": "x"},
+        "summary": bench.summarise(runs, BUDGETS, spark_notebooks=1),
+    }
+
+
+def test_executed_count_reads_the_builds_log():
+    assert bench.executed_count("executing 6 notebook(s), 2 at a time\n") == 6
+    assert bench.executed_count("a.ipynb: unchanged, outputs taken from the execution cache") == 0
+
+
+def test_summary_takes_medians_and_flags_a_notebook_over_its_time_budget():
+    summary = bench.summarise([_run(), _run(uncached=110.0), _run(uncached=300.0)], BUDGETS, 1)
+    assert summary["uncached_clean_seconds"] == 110.0
+    assert summary["notebooks"]["exercises/b"]["over_budget"] == ["time"]
+    assert summary["notebooks"]["notebooks/a"]["over_budget"] == []
+
+
+def test_undeclared_budget_is_flagged_not_passed():
+    summary = bench.summarise(
+        [_run()], {**BUDGETS, "notebooks/a": {"seconds": None, "memory_mb": None}}, 1
+    )
+    assert summary["notebooks"]["notebooks/a"]["over_budget"] == ["no budget declared"]
+
+
+def test_report_marks_each_missed_target():
+    met = {t: ok for t, _, ok in bench.verdicts(_report([_run(uncached=100.0, alone=95.0)]))}
+    assert met["build overhead ≤ 1.10 × notebooks alone"]
+    assert met["cached clean build ≤ 10% of uncached"]
+    missed = bench.verdicts(_report([_run(uncached=150.0, cached=30.0, prose_executed=1, jvms=3)]))
+    assert [ok for _, _, ok in missed] == [False, False, False, False, False]
+    markdown = bench.render_markdown(_report([_run(uncached=150.0)]))
+    assert "| **no** |" in markdown and "exercises/b" in markdown
+
+
+def test_sampler_sees_a_childs_memory():
+    code = "import time; block = bytearray(200 * 2**20); time.sleep(1.5)"
+    timed = bench.run_sampled([sys.executable, "-c", code])
+    assert timed.returncode == 0
+    assert timed.peak_mb >= 200
+
+
+def test_only_spark_driver_jvms_count_as_start_ups():
+    assert bench._is_spark_jvm(["java", "-cp", "x", "org.apache.spark.deploy.SparkSubmit"])
+    assert not bench._is_spark_jvm(["java", "-cp", "x", "org.apache.spark.launcher.Main"])
+    assert not bench._is_spark_jvm(["java", "-version"])
+
+
+def test_kernel_connection_file_is_found_in_its_command_line(tmp_path):
+    cmd = ["python", "-m", "ipykernel_launcher", "-f", str(tmp_path / "k.json")]
+    assert bench._kernel_file(cmd) == str(tmp_path / "k.json")
+    assert bench._kernel_file(["python", "-c", "pass"]) is None
+
+
+def test_private_copy_holds_what_a_build_reads_and_nothing_else(tmp_path):
+    copy = bench.copy_sources(bench.ROOT, tmp_path / "src")
+    assert (copy / "conf.py").exists() and (copy / bench.PROSE_PAGE).exists()
+    assert sorted(bench.notebook_paths(copy)) == sorted(bench.notebook_paths(bench.ROOT))
+    assert not (copy / ".venv").exists() and not (copy / "src").exists()
+
+
+def test_benchmark_entry_point_explains_its_options():
+    proc = subprocess.run(
+        [sys.executable, "-m", "mle_handbook.bench", "--help"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and "--runs" in proc.stdout and "--no-rtd" in proc.stdout

@@ -1,0 +1,41 @@
+"""Per-notebook budgets: read from metadata, declared by every notebook, used to order execution."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from conftest import ROOT
+from nbformat.v4 import new_notebook
+
+from mle_handbook.budgets import Budget, budget_of, longest_first
+
+NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("exercises/*.ipynb")])
+
+
+def _nb(**meta):
+    nb = new_notebook()
+    if meta:
+        nb.metadata["mle_handbook"] = meta
+    return nb
+
+
+def test_budget_is_read_from_notebook_metadata():
+    assert budget_of(_nb(budget_seconds=30, budget_mb=400)) == Budget(30.0, 400.0)
+    assert budget_of(_nb()) == Budget(None, None)
+
+
+def test_longest_declared_notebook_is_started_first_and_undeclared_last():
+    notebooks = {
+        "a": _nb(budget_seconds=10),
+        "b": _nb(),
+        "c": _nb(budget_seconds=90),
+        "d": _nb(budget_seconds=20),
+    }
+    assert longest_first(notebooks) == ["c", "d", "a", "b"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_committed_notebook_declares_a_time_and_memory_budget(path):
+    budget = budget_of(nbformat.read(path, as_version=4))
+    assert budget.seconds and budget.seconds > 0
+    assert budget.memory_mb and budget.memory_mb > 0
