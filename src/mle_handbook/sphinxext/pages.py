@@ -24,8 +24,22 @@ from .launch import launch_html
 NOTEBOOK_DOWNLOADS = "_notebooks"  # folder of the built site holding downloadable notebooks
 
 
+_ADDED = "mleh-"  # the id prefix of cells added here
+
+
 def _html(text: str) -> nbformat.NotebookNode:
-    return new_raw_cell(text, metadata={"raw_mimetype": "text/html"})
+    cell = new_raw_cell(text, metadata={"raw_mimetype": "text/html"})
+    cell.id = _ADDED  # made unique by _number_added_cells
+    return cell
+
+
+def _number_added_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Give added cells ids from their position: nbformat's random ids would make every build's
+    copy of a notebook differ from the last (the build is reproducible)."""
+    for index, cell in enumerate(nb.cells):
+        if cell.get("id", "").startswith(_ADDED):
+            cell.id = f"{_ADDED}{index}"
+    return nb
 
 
 def download_href(docname: str, suffix: str) -> str:
@@ -154,5 +168,7 @@ def decorate(result: ExecutionResult, *, docname: str, config, builder: str):
     # "Open on Binder/Colab": only where downloads are offered, and only with a repository URL.
     launch = launch_html(docname, result.notebook, config) if downloads else ""
     if is_exercise(result.notebook):
-        return decorate_exercise(result, docname, downloads=downloads, launch=launch)
-    return decorate_notebook(result, docname, downloads=downloads, launch=launch)
+        nb = decorate_exercise(result, docname, downloads=downloads, launch=launch)
+    else:
+        nb = decorate_notebook(result, docname, downloads=downloads, launch=launch)
+    return _number_added_cells(nb)
