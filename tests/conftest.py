@@ -140,6 +140,8 @@ def built_site(tmp_path_factory):
             "-n",
             "-W",
             "--keep-going",
+            "-j",
+            "auto",  # as `make html` builds
             "-E",
             str(ROOT),
             str(outdir),

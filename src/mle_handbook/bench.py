@@ -59,8 +59,8 @@ RTD_LIMITS = {"seconds": 15 * 60, "memory_mb": 3 * 1024}
 #: The targets of the performance issue, as ratios measured side by side in one run.
 TARGETS = {"overhead": 1.10, "cached_fraction": 0.10}
 
-#: What ``make html`` passes to sphinx-build (see the Makefile): warnings are errors.
-SPHINX_FLAGS = ("-n", "-W", "--keep-going")
+#: What ``make html`` passes to sphinx-build (see the Makefile): warnings are errors, every core.
+SPHINX_FLAGS = ("-n", "-W", "--keep-going", "-j", "auto")
 
 #: The files a build reads, copied into each benchmark's private source folder.
 SOURCES = ("conf.py", "index.md", "requirements.lock", "pyproject.toml")
