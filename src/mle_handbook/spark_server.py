@@ -148,7 +148,17 @@ class _Daemon:
                 time.sleep(0.1)
             if not process_group_alive(self.pgid):
                 break
-        self.process.poll()
+        if self.process.poll() is None:
+            # The group is gone but its leader has not been reaped yet (or left the group):
+            # make sure it is dead and wait for it, so no Popen outlives its process.
+            try:
+                os.kill(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
 
 
 def process_group_alive(pgid: int) -> bool:
