@@ -79,6 +79,9 @@ html_theme_options = {
     "use_download_button": False,  # the extension offers student and full notebook downloads instead
     "use_fullscreen_button": False,
     "home_page_in_toc": True,
+    # The table of contents is two levels deep (section, page); resolving deeper levels for every
+    # page's sidebar costs build time and shows nothing more.
+    "max_navbar_depth": 2,
 }
 # Light until the reader picks a mode with the theme button. The theme's empty default logs a
 # console error on every first visit; "auto" leaves pages without JavaScript uncoloured.

@@ -100,7 +100,8 @@ def test_sampler_sees_a_childs_memory():
 
 def test_only_spark_driver_jvms_count_as_start_ups():
     assert bench._is_spark_jvm(["java", "-cp", "x", "org.apache.spark.deploy.SparkSubmit"])
-    assert not bench._is_spark_jvm(["java", "-cp", "x", "org.apache.spark.launcher.Main"])
+    launcher = ["java", "-cp", "x", "org.apache.spark.launcher.Main"]
+    assert not bench._is_spark_jvm([*launcher, "org.apache.spark.deploy.SparkSubmit"])
     assert not bench._is_spark_jvm(["java", "-version"])
 
 

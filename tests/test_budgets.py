@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 from nbformat.v4 import new_notebook
 
-from mle_handbook.budgets import Budget, budget_of, longest_first
+from mle_handbook.budgets import Budget, budget_of, execution_order, longest_first
 
 NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("exercises/*.ipynb")])
 
@@ -39,3 +39,15 @@ def test_every_committed_notebook_declares_a_time_and_memory_budget(path):
     budget = budget_of(nbformat.read(path, as_version=4))
     assert budget.seconds and budget.seconds > 0
     assert budget.memory_mb and budget.memory_mb > 0
+
+
+def test_notebooks_waiting_for_the_spark_server_start_after_the_others():
+    notebooks = {
+        "spark-long": _nb(budget_seconds=90),
+        "short": _nb(budget_seconds=10),
+        "medium": _nb(budget_seconds=20),
+        "spark-short": _nb(budget_seconds=30),
+    }
+    order = execution_order(notebooks, {"spark-long", "spark-short"})
+    assert order == ["medium", "short", "spark-long", "spark-short"]
+    assert execution_order(notebooks)[0] == "spark-long"

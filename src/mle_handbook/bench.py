@@ -48,7 +48,7 @@ from pathlib import Path
 import nbformat
 import psutil
 
-from .budgets import budget_of, longest_first
+from .budgets import budget_of, execution_order
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,7 +90,10 @@ def become_subreaper() -> bool:
 def _is_spark_jvm(cmdline: list[str]) -> bool:
     """A Spark driver JVM (a local session's or the Connect server's). Not counted: the short
     launcher JVM ``spark-class`` runs first to work out the command line, and ``java -version``."""
-    return bool(cmdline) and "org.apache.spark.deploy.SparkSubmit" in cmdline
+    return (
+        "org.apache.spark.deploy.SparkSubmit" in cmdline
+        and "org.apache.spark.launcher.Main" not in cmdline
+    )
 
 
 def _kernel_file(cmdline: list[str]) -> str | None:
@@ -267,8 +270,8 @@ def execute_alone(src: Path, jobs: int) -> dict:
 
 
 def _execute_alone_main(src: Path, jobs: int) -> int:
-    """Execute every notebook under ``src`` with plain nbclient, ``jobs`` at a time, longest first
-    (the build's order), sharing one Spark Connect server as the build does; print, as the last
+    """Execute every notebook under ``src`` with plain nbclient, ``jobs`` at a time, in the build's
+    order, sharing one Spark Connect server started as the build starts it; print, as the last
     line, a JSON object giving each notebook's seconds and its kernel's peak memory."""
     from nbclient import NotebookClient
 
@@ -277,16 +280,26 @@ def _execute_alone_main(src: Path, jobs: int) -> int:
 
     paths = notebook_paths(src)
     notebooks = {name: nbformat.read(path, as_version=4) for name, path in paths.items()}
-    server = None
-    if any(project_meta(nb).get("spark") for nb in notebooks.values()):
+    waiting = {name for name, nb in notebooks.items() if project_meta(nb).get("spark")}
+    servers, ready = [], threading.Event()
+
+    def start_server() -> None:  # as the build does: in the background, Spark notebooks last
         from .spark_server import ConnectServer
 
-        server = ConnectServer().start()
-        os.environ["SPARK_REMOTE"] = server.url
+        try:
+            servers.append(ConnectServer().start())
+            os.environ["SPARK_REMOTE"] = servers[0].url
+        finally:
+            ready.set()
+
     connections: dict[str, str] = {}
 
     def run(name: str) -> tuple[str, float]:
         nb = notebooks[name]
+        if name in waiting:
+            ready.wait()
+            if not servers:
+                raise RuntimeError("the Spark Connect server did not start")
         client = NotebookClient(
             nb,
             timeout=int(project_meta(nb).get("timeout", 180)),
@@ -301,11 +314,16 @@ def _execute_alone_main(src: Path, jobs: int) -> int:
         client.execute()
         return name, time.perf_counter() - start
 
+    starter = threading.Thread(target=start_server, daemon=True)
+    if waiting:
+        starter.start()
     try:
         with Sampler(os.getpid()) as sampler, ThreadPoolExecutor(max_workers=jobs) as pool:
-            seconds = dict(pool.map(run, longest_first(notebooks)))
+            seconds = dict(pool.map(run, execution_order(notebooks, waiting)))
     finally:
-        if server is not None:
+        if waiting:
+            starter.join()
+        for server in servers:
             server.stop()
     peaks = sampler.sample.kernel_peak_mb
     print(
@@ -343,10 +361,11 @@ def spark_costs(runs: int) -> dict:
     from .spark_server import ConnectServer
 
     local, client, server_start = [], [], []
+    # Imports first: both kinds of session need them, and a kernel has usually done them already.
     probe = (
-        "import time, sys; t = time.perf_counter(); from mle_handbook.spark import get_spark; "
-        "spark = get_spark(); spark.range(10).count(); print(time.perf_counter() - t); "
-        "spark.stop()"
+        "import time; from mle_handbook.spark import get_spark; import pyspark.sql.connect.session; "
+        "t = time.perf_counter(); spark = get_spark(); spark.range(10).count(); "
+        "print(time.perf_counter() - t); spark.stop()"
     )
     for _ in range(runs):
         env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SPARK_MASTER")}

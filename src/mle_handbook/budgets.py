@@ -6,7 +6,8 @@ A notebook declares its budget in its metadata, next to the project's other sett
 
 ``make bench`` (:mod:`mle_handbook.bench`) measures every notebook against its budget and flags any
 over it. The build uses the declared seconds to start the longest notebooks first, which shortens
-a parallel build: with two kernels, a long notebook started last would run alone at the end.
+a parallel build: with two kernels, a long notebook started last would run alone at the end. While
+the build's Spark server starts, the notebooks that do not need it run first.
 """
 
 from __future__ import annotations
@@ -35,4 +36,15 @@ def budget_of(nb: nbformat.NotebookNode) -> Budget:
 
 def longest_first(notebooks: dict[str, nbformat.NotebookNode]) -> list[str]:
     """Names of ``notebooks`` ordered by declared seconds, longest first (undeclared last, by name)."""
-    return sorted(notebooks, key=lambda name: (-(budget_of(notebooks[name]).seconds or 0), name))
+    return execution_order(notebooks)
+
+
+def execution_order(
+    notebooks: dict[str, nbformat.NotebookNode], waiting: set[str] | frozenset[str] = frozenset()
+) -> list[str]:
+    """The order a build starts notebooks in: longest first, except that those ``waiting`` for
+    something still starting (the build's Spark server) go after the others."""
+    return sorted(
+        notebooks,
+        key=lambda name: (name in waiting, -(budget_of(notebooks[name]).seconds or 0), name),
+    )

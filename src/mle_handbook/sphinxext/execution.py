@@ -12,6 +12,7 @@ build and stopped when the build ends, also when it fails.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import nbformat
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
-from ..budgets import longest_first
+from ..budgets import execution_order
 from ..exercises.execute import ExecutionResult, collect_results, execute_notebook
 from ..exercises.markers import is_exercise, project_meta
 from ..exercises.validate import ExerciseFormatError, validate
@@ -47,20 +48,26 @@ def needs_spark(nb: nbformat.NotebookNode) -> bool:
     return bool(project_meta(nb).get("spark"))
 
 
-def _start_spark_if_needed(app, notebooks: dict[str, nbformat.NotebookNode]) -> None:
-    """One Spark Connect server for the whole build, unless the user points at their own Spark."""
+def _server_needed(app, notebooks: dict[str, nbformat.NotebookNode]) -> bool:
+    """Whether this build must start its own Spark Connect server; checks Java first, so that a
+    machine without one stops the build at once with a message saying what to install."""
     if not any(needs_spark(nb) for nb in notebooks.values()):
-        return
+        return False
     if os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER"):
-        return
+        return False  # the user points at their own Spark
     if getattr(app, "_mle_spark_server", None) is not None:
-        return
+        return False
     from ..java import JavaNotFound, find_java
 
     try:
         find_java()
     except JavaNotFound as exc:
         raise SphinxError(str(exc)) from None
+    return True
+
+
+def _start_server(app) -> None:
+    """One Spark Connect server for the whole build; kernels started later inherit its URL."""
     from ..spark_server import ConnectServer
 
     logger.info("starting one Spark Connect server for this build's notebooks")
@@ -147,12 +154,43 @@ def execute_notebooks(app, env, docnames: list[str]) -> None:
                 del notebooks[docname]
     if not notebooks:
         return
-    _start_spark_if_needed(app, notebooks)
+    # The server starts (about 10 s) while the notebooks that do not need it run.
+    waiting = {d for d, nb in notebooks.items() if needs_spark(nb)}
+    waiting = waiting if _server_needed(app, notebooks) else set()
+    ready, problems = threading.Event(), []
+
+    def start_server() -> None:
+        try:
+            _start_server(app)
+        except SphinxError as exc:
+            problems.append(exc)
+        finally:
+            ready.set()
+
+    def run(docname: str) -> ExecutionResult | None:
+        if docname in waiting:
+            ready.wait()
+            if problems:
+                return None
+        return _execute(app, docname, notebooks[docname])
+
+    starter = threading.Thread(target=start_server, name="spark-connect-start", daemon=True)
+    if waiting:
+        starter.start()
+    else:
+        ready.set()
     jobs = max(1, min(app.config.mle_handbook_jobs, len(notebooks)))
     logger.info(f"executing {len(notebooks)} notebook(s), {jobs} at a time")
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {d: pool.submit(_execute, app, d, notebooks[d]) for d in longest_first(notebooks)}
-        results = {d: f.result() for d, f in futures.items()}
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            order = execution_order(notebooks, waiting)
+            futures = {d: pool.submit(run, d) for d in order}
+            results = {d: f.result() for d, f in futures.items()}
+    finally:
+        if waiting:
+            starter.join()
+    if problems:
+        raise problems[0]
     for docname, result in results.items():
         if result.ok:
             logger.info(f"{result.path}: executed in {result.seconds:.1f} s")
