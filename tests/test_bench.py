@@ -123,3 +123,11 @@ def test_benchmark_entry_point_explains_its_options():
         [sys.executable, "-m", "mle_handbook.bench", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "--runs" in proc.stdout and "--no-rtd" in proc.stdout
+
+
+def test_a_failing_part_is_recorded_in_the_report_not_raised():
+    report = _report([_run()])
+    with bench._recorded(report, "read_the_docs", "Read the Docs"):
+        raise RuntimeError("the Read the Docs steps failed: no network")
+    assert "no network" in report["failures"]["read_the_docs"]
+    assert "## read_the_docs: failed" in bench.render_markdown(report)

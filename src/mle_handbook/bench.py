@@ -28,6 +28,7 @@ and Read the Docs' build commands, timed and sampled against the limits this pro
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import json
 import os
@@ -623,6 +624,8 @@ def render_markdown(report: dict) -> str:
             "",
             *(f"    {step}" for step in rtd["steps"]),
         ]
+    for part, message in report.get("failures", {}).items():
+        lines += ["", f"## {part}: failed", "", "```text", message, "```"]
     lines += ["", "## Versions", "", *(f"- {k} {v}" for k, v in report["versions"].items()), ""]
     return "\n".join(lines)
 
@@ -664,6 +667,16 @@ def versions() -> dict:
     return found
 
 
+@contextlib.contextmanager
+def _recorded(report: dict, part: str, title: str):
+    print(f"{title} ...", file=sys.stderr, flush=True)
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - kept in the report, which names the failure
+        report.setdefault("failures", {})[part] = f"{type(exc).__name__}: {exc}"[-4000:]
+        print(f"{title} failed: {exc}", file=sys.stderr, flush=True)
+
+
 def benchmark(
     root: Path, runs: int, jobs: int, grading_n: int, *, rtd: bool, nbgrader: bool
 ) -> dict:
@@ -683,26 +696,29 @@ def benchmark(
             print(json.dumps(all_runs[-1]), file=sys.stderr, flush=True)
     report["all_runs"] = all_runs
     report["summary"] = summarise(all_runs, budgets, spark_notebooks)
+    # A later part that fails is recorded in the report; it never loses the runs above.
     if spark_notebooks:
-        print("Spark start-up costs ...", file=sys.stderr, flush=True)
-        spark = spark_costs(runs)
-        spark["saved_seconds"] = round(
-            spark_notebooks * spark["local_session_seconds"]
-            - (
-                spark["connect_server_start_seconds"]
-                + spark_notebooks * spark["connect_client_seconds"]
-            ),
-            1,
-        )
-        report["spark"] = spark
+        with _recorded(report, "spark", "Spark start-up costs"):
+            spark = spark_costs(runs)
+            spark["saved_seconds"] = round(
+                spark_notebooks * spark["local_session_seconds"]
+                - (
+                    spark["connect_server_start_seconds"]
+                    + spark_notebooks * spark["connect_client_seconds"]
+                ),
+                1,
+            )
+            report["spark"] = spark
     if grading_n:
-        print("grading throughput ...", file=sys.stderr, flush=True)
-        from .bench_grading import bench_grading
+        with _recorded(report, "grading", "grading throughput"):
+            from .bench_grading import bench_grading
 
-        report["grading"] = bench_grading(n=grading_n, nbgrader=nbgrader)
+            report["grading"] = bench_grading(n=grading_n, nbgrader=nbgrader)
     if rtd:
-        print("Read the Docs steps on a clean clone ...", file=sys.stderr, flush=True)
-        with tempfile.TemporaryDirectory(prefix="mle-handbook-rtd-") as tmp:
+        with (
+            _recorded(report, "read_the_docs", "Read the Docs steps on a clean clone"),
+            tempfile.TemporaryDirectory(prefix="mle-handbook-rtd-") as tmp,
+        ):
             report["read_the_docs"] = rtd_check(root, Path(tmp))
     return report
 
