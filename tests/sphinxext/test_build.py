@@ -102,6 +102,21 @@ def test_fixing_a_failed_notebook_makes_the_next_build_pass(mini_project, square
     assert mini_project.build().returncode == 0
 
 
+def test_fixing_one_failed_notebook_re_executes_only_that_one(mini_project, squares_solution):
+    broken = copy.deepcopy(squares_solution)
+    cell_with_id(broken, "cube-examples").source = "assert False, 'always fails'"
+    mini_project.add_notebook("squares", squares_solution)
+    mini_project.add_notebook("broken", broken)
+    first = mini_project.build()
+    assert first.returncode != 0 and "executing 2 notebook(s)" in first.output
+    mini_project.add_notebook("broken", squares_solution)  # the fix
+    fixed = mini_project.build()
+    assert fixed.returncode == 0, fixed.output
+    assert "executing 1 notebook(s)" in fixed.output
+    assert "exercises/broken.ipynb: executed" in fixed.output
+    assert "exercises/squares.ipynb: executed" not in fixed.output
+
+
 def test_rebuild_with_nothing_changed_executes_no_notebook(mini_project, squares_solution):
     mini_project.add_notebook("squares", squares_solution)
     assert mini_project.build().returncode == 0
