@@ -103,6 +103,8 @@ def test_only_spark_driver_jvms_count_as_start_ups():
     launcher = ["java", "-cp", "x", "org.apache.spark.launcher.Main"]
     assert not bench._is_spark_jvm([*launcher, "org.apache.spark.deploy.SparkSubmit"])
     assert not bench._is_spark_jvm(["java", "-version"])
+    shell = ["bash", "/spark/bin/spark-class", "org.apache.spark.deploy.SparkSubmit", "--class"]
+    assert not bench._is_spark_jvm(shell)
 
 
 def test_kernel_connection_file_is_found_in_its_command_line(tmp_path):

@@ -90,9 +90,12 @@ def become_subreaper() -> bool:
 
 def _is_spark_jvm(cmdline: list[str]) -> bool:
     """A Spark driver JVM (a local session's or the Connect server's). Not counted: the short
-    launcher JVM ``spark-class`` runs first to work out the command line, and ``java -version``."""
+    launcher JVM ``spark-class`` runs first to work out the command line, the shell subprocess
+    that reads its output (its command line names SparkSubmit too), and ``java -version``."""
     return (
-        "org.apache.spark.deploy.SparkSubmit" in cmdline
+        bool(cmdline)
+        and os.path.basename(cmdline[0]).startswith("java")
+        and "org.apache.spark.deploy.SparkSubmit" in cmdline
         and "org.apache.spark.launcher.Main" not in cmdline
     )
 
@@ -112,6 +115,8 @@ class TreeSample:
 
     peak_mb: float = 0.0
     jvm_pids: set[int] = field(default_factory=set)
+    #: What each counted JVM ran (its main class and arguments, shortened), by process id.
+    jvm_commands: dict[int, str] = field(default_factory=dict)
     #: Peak resident memory of each kernel (with its children), by its connection file.
     kernel_peak_mb: dict[str, float] = field(default_factory=dict)
 
@@ -154,6 +159,8 @@ class Sampler:
             total += rss[proc.pid]
             if _is_spark_jvm(cmdline):
                 self.sample.jvm_pids.add(proc.pid)
+                main = cmdline.index("org.apache.spark.deploy.SparkSubmit")
+                self.sample.jvm_commands[proc.pid] = " ".join(cmdline[main:])[-200:]
             connection = _kernel_file(cmdline)
             if connection:
                 kernels[connection] = proc
@@ -175,6 +182,7 @@ class Timed:
     peak_mb: float
     jvm_starts: int
     output: str
+    jvm_commands: list[str] = field(default_factory=list)
 
 
 def run_sampled(command: list[str], *, cwd: Path | None = None, env: dict | None = None) -> Timed:
@@ -192,8 +200,14 @@ def run_sampled(command: list[str], *, cwd: Path | None = None, env: dict | None
         output, _ = proc.communicate()
     seconds = time.perf_counter() - start
     _reap_orphans()
+    sample = sampler.sample
     return Timed(
-        seconds, proc.returncode, sampler.sample.peak_mb, len(sampler.sample.jvm_pids), output
+        seconds,
+        proc.returncode,
+        sample.peak_mb,
+        len(sample.jvm_pids),
+        output,
+        sorted(sample.jvm_commands.values()),
     )
 
 
@@ -244,6 +258,7 @@ def sphinx_build(src: Path, out: Path, *, cache: Path | None, clean: bool) -> di
         "peak_mb": round(timed.peak_mb),
         "notebooks_executed": executed_count(timed.output),
         "jvm_starts": timed.jvm_starts,
+        "jvm_commands": timed.jvm_commands,
     }
 
 
