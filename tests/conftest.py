@@ -114,15 +114,32 @@ def copy_fixture(name: str, dest: Path) -> Path:
 
 
 def _handbook_processes() -> set[int]:
-    """Kernels and JVMs on this machine (to prove a build leaves none behind)."""
+    """Kernels and JVMs descended from this test process (to prove a build leaves none behind).
+
+    Only descendants count, so that other work on the machine (a second checkout's build, a
+    benchmark) cannot fail the test. While a build runs, this process is made a child subreaper
+    (Linux), so a process the build leaves behind is adopted here rather than by init and is
+    still a descendant; elsewhere such orphans are not seen.
+    """
     import psutil
 
     found = set()
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        cmdline = " ".join(proc.info.get("cmdline") or [])
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            cmdline = " ".join(proc.cmdline())
+        except psutil.Error:
+            continue
         if "ipykernel_launcher" in cmdline or ("java" in cmdline and "spark" in cmdline.lower()):
-            found.add(proc.info["pid"])
+            found.add(proc.pid)
     return found
+
+
+def _adopt_orphans(on: bool) -> None:
+    """Make this process a child subreaper (Linux) while a build runs; see _handbook_processes."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, int(on), 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +147,7 @@ def built_site(tmp_path_factory):
     """One clean build of the whole handbook with warnings as errors, shared by the site tests."""
     outdir = tmp_path_factory.mktemp("site") / "html"
     before = _handbook_processes()
+    _adopt_orphans(True)
     proc = subprocess.run(
         [
             sys.executable,
@@ -152,4 +170,5 @@ def built_site(tmp_path_factory):
         cwd=ROOT,
     )
     leftover = _handbook_processes() - before
+    _adopt_orphans(False)
     return BuildResult(proc.returncode, proc.stdout + proc.stderr, outdir), leftover
