@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 from nbformat.v4 import new_notebook
 
-from mle_handbook.budgets import Budget, budget_of, execution_order, longest_first
+from mle_handbook.budgets import Budget, budget_of, execution_order
 
 NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("exercises/*.ipynb")])
 
@@ -31,7 +31,7 @@ def test_longest_declared_notebook_is_started_first_and_undeclared_last():
         "c": _nb(budget_seconds=90),
         "d": _nb(budget_seconds=20),
     }
-    assert longest_first(notebooks) == ["c", "d", "a", "b"]
+    assert execution_order(notebooks) == ["c", "d", "a", "b"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())

@@ -34,11 +34,6 @@ def budget_of(nb: nbformat.NotebookNode) -> Budget:
     )
 
 
-def longest_first(notebooks: dict[str, nbformat.NotebookNode]) -> list[str]:
-    """Names of ``notebooks`` ordered by declared seconds, longest first (undeclared last, by name)."""
-    return execution_order(notebooks)
-
-
 def execution_order(
     notebooks: dict[str, nbformat.NotebookNode], waiting: set[str] | frozenset[str] = frozenset()
 ) -> list[str]:

@@ -1,4 +1,4 @@
-"""Remove two third-party hot spots from every build (measured by ``make bench``).
+"""Remove two third-party hot spots from every build (found, and timed, with cProfile).
 
 - nbsphinx converts each Markdown cell to reST by running pandoc twice (about 30 ms a cell, some
   3 s a build). With an execution cache configured (``mle_handbook_cache_dir``), conversions are
