@@ -63,27 +63,32 @@ class MiniProject:
         entries = "\n".join(f"exercises/{n}" for n in names)
         (self.srcdir / "index.md").write_text(f"# Mini\n\n```{{toctree}}\n{entries}\n```\n")
 
-    def build(self, *extra: str, builder: str = "html", env: dict | None = None) -> BuildResult:
+    def build(
+        self, *extra: str, builder: str = "html", env: dict | None = None, colour: bool = False
+    ) -> BuildResult:
+        """Run sphinx-build as `make html` does; console colour is off unless ``colour`` is set.
+
+        Sphinx colours its output when it sees FORCE_COLOR, FORCE_COLOUR or CI=true in the
+        environment (CI runners export them). ``--no-color`` alone is not enough: Sphinx 8's
+        progress lines still erase the line with an escape code unless NO_COLOR is set. So both
+        are set, and a test reading the console output sees what a user piping the build to a
+        file would.
+        """
         outdir = self.srcdir / "_build" / builder
+        environ = {k: v for k, v in os.environ.items() if k not in {"NO_COLOR", "NO_COLOUR"}}
+        if not colour:
+            environ["NO_COLOR"] = "1"
         proc = subprocess.run(
             [sys.executable, "-m", "sphinx", "-b", builder, "-n", "-W", "--keep-going"]
+            + ["--color" if colour else "--no-color"]
             + list(extra)
             + [str(self.srcdir), str(outdir)],
             capture_output=True,
             text=True,
             timeout=600,
-            env={**_uncoloured_environ(), **(env or {})},
+            env={**environ, **(env or {})},
         )
         return BuildResult(proc.returncode, proc.stdout + proc.stderr, outdir)
-
-
-def _uncoloured_environ() -> dict[str, str]:
-    """This process's environment without the variables that force Sphinx to colour its output.
-
-    CI runners often export FORCE_COLOR; a test that reads the console output must see it as a
-    user piping the build to a file would. Tests that want colour pass it back through ``env``.
-    """
-    return {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "FORCE_COLOUR"}}
 
 
 @pytest.fixture

@@ -54,7 +54,8 @@ def test_changed_expected_value_fails_build_naming_notebook_and_grade_id(
     cell = cell_with_id(nb, "square-examples")
     cell.source = cell.source.replace("== 9", "== 10")
     mini_project.add_notebook("squares", nb)
-    result = mini_project.build()
+    # What CI runners export, and what made Sphinx colour this output there.
+    result = mini_project.build(env={"CI": "true", "FORCE_COLOR": "1"})
     assert result.returncode != 0
     assert re.search(
         r"exercises/squares\.ipynb: 1 cell\(s\) failed.*\n\s+- cell 4, grade_id 'square-examples', "
@@ -71,7 +72,7 @@ def test_failure_block_has_no_escape_codes_even_when_colour_is_forced(
     nb = copy.deepcopy(squares_solution)
     cell_with_id(nb, "square-examples").source = "assert 1 / 0"
     mini_project.add_notebook("squares", nb)
-    result = mini_project.build(env={"FORCE_COLOR": "1"})
+    result = mini_project.build(colour=True)
     assert result.returncode != 0
     assert "\x1b[" in result.output  # Sphinx itself did colour its output
     block = re.search(
