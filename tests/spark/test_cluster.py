@@ -117,6 +117,27 @@ def test_exercise_solutions_run_through_spark_connect(connect_server):
     assert_all_checks_pass(result)
 
 
+def test_connect_server_jvm_runs_with_the_handbook_jvm_options(connect_server):
+    import psutil
+
+    from mle_handbook.spark import JVM_OPTIONS
+
+    javas = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) not in connect_server.process_groups:
+                continue
+            cmdline = proc.cmdline()
+        except (ProcessLookupError, psutil.Error):
+            continue
+        if cmdline[0].endswith("java") and "org.apache.spark.deploy.SparkSubmit" in cmdline:
+            javas.append(cmdline)
+    assert len(javas) == 1, javas
+    assert "-Xmx640m" in javas[0]
+    for option in JVM_OPTIONS.split():
+        assert option in javas[0]
+
+
 def test_connect_server_that_cannot_start_reports_the_end_of_its_log():
     server = ConnectServer(master="nowhere://at-all", startup_timeout=240)
     with pytest.raises(SparkDaemonError, match="Last lines of") as caught:

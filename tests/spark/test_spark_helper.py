@@ -162,6 +162,10 @@ def test_local_session_is_set_up_for_a_laptop(local_spark):
     assert conf.get("spark.ui.enabled") == "false"
     assert conf.get("spark.driver.memory") == "1g"
     assert "log4j2.configurationFile" in conf.get("spark.driver.extraJavaOptions")
+    jvm = local_spark.sparkContext._jvm.java.lang.management.ManagementFactory
+    arguments = list(jvm.getRuntimeMXBean().getInputArguments())
+    for option in spark_helper.JVM_OPTIONS.split():
+        assert option in arguments, arguments
     assert os.environ["SPARK_LOCAL_IP"] == "127.0.0.1"
     for key, value in spark_helper.SESSION_CONF.items():
         assert local_spark.conf.get(key) == value
