@@ -14,8 +14,11 @@ Each run, side by side on the same machine:
 
 Every build and execution runs in a child process whose whole process tree (kernels, the JVM) is
 sampled for memory every 0.1 s; the bench process makes itself a child subreaper so that no
-daemon escapes the count. Memory is resident set size summed over the tree (shared pages counted
-in every process that maps them, so the figures are upper bounds).
+daemon escapes the count. Memory is the proportional set size (PSS) summed over the tree: each
+page shared by several processes is split between them, so pages a forked JVM child still shares
+with its parent, or libraries every kernel maps, are counted once, as a container's memory limit
+counts them. (Summed resident set sizes counted such pages in every process: a short-lived fork
+of the 1 GB Spark JVM made one sample 2.5 GB.)
 
 After the runs come the Spark costs (a local SparkSession's start-up against a Spark Connect
 client's, to show what sharing one server saves), grading throughput (:mod:`.bench_grading`) and
@@ -117,12 +120,12 @@ class TreeSample:
     jvm_pids: set[int] = field(default_factory=set)
     #: What each counted JVM ran (its main class and arguments, shortened), by process id.
     jvm_commands: dict[int, str] = field(default_factory=dict)
-    #: Peak resident memory of each kernel (with its children), by its connection file.
+    #: Peak memory (PSS) of each kernel (with its children), by its connection file.
     kernel_peak_mb: dict[str, float] = field(default_factory=dict)
 
 
 class Sampler:
-    """Samples the resident memory of a process and all its descendants every ``interval``."""
+    """Samples the memory (PSS) of a process and all its descendants every ``interval``."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         self.root = psutil.Process(pid)
@@ -149,14 +152,15 @@ class Sampler:
             procs = [self.root, *self.root.children(recursive=True)]
         except psutil.Error:
             return
-        total, rss, kernels = 0, {}, {}
+        total, pss, kernels = 0, {}, {}
         for proc in procs:
             try:
-                rss[proc.pid] = proc.memory_info().rss
+                info = proc.memory_full_info()
+                pss[proc.pid] = getattr(info, "pss", info.rss)  # PSS is Linux's; else an upper bound
                 cmdline = proc.cmdline()
             except psutil.Error:
                 continue
-            total += rss[proc.pid]
+            total += pss[proc.pid]
             if _is_spark_jvm(cmdline):
                 self.sample.jvm_pids.add(proc.pid)
                 main = cmdline.index("org.apache.spark.deploy.SparkSubmit")
@@ -170,7 +174,7 @@ class Sampler:
                 tree = [proc, *proc.children(recursive=True)]
             except psutil.Error:
                 continue
-            used = sum(rss.get(p.pid, 0) for p in tree) / 2**20
+            used = sum(pss.get(p.pid, 0) for p in tree) / 2**20
             peaks = self.sample.kernel_peak_mb
             peaks[connection] = max(peaks.get(connection, 0.0), used)
 
@@ -581,8 +585,8 @@ def render_markdown(report: dict) -> str:
         "",
         "## Notebooks",
         "",
-        "Executed alone (nbclient), the build's parallelism; memory is the kernel's peak resident "
-        "set (the shared Spark JVM is counted in the build's total, not here).",
+        "Executed alone (nbclient), the build's parallelism; memory is the kernel's peak "
+        "proportional set size (the shared Spark JVM is counted in the build's total, not here).",
         "",
         "| notebook | seconds | budget | peak MB | budget | over budget |",
         "|---|---:|---:|---:|---:|---|",
