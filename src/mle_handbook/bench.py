@@ -156,7 +156,9 @@ class Sampler:
         for proc in procs:
             try:
                 info = proc.memory_full_info()
-                pss[proc.pid] = getattr(info, "pss", info.rss)  # PSS is Linux's; else an upper bound
+                pss[proc.pid] = getattr(
+                    info, "pss", info.rss
+                )  # PSS is Linux's; else an upper bound
                 cmdline = proc.cmdline()
             except psutil.Error:
                 continue
