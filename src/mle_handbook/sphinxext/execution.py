@@ -1,12 +1,13 @@
 """Execute the notebooks a build reads, check them, and give nbsphinx the executed copies.
 
 Sphinx reads only new or changed documents, so a rebuild with nothing changed executes nothing.
-Before reading, every notebook about to be read is validated (exercises) and executed in its own
-fresh kernel, several at a time. A notebook that raises, or an exercise check that fails, produces
+Before reading, every notebook about to be read is validated (exercises) and starts executing in
+its own fresh kernel, several at a time, in background threads; Sphinx reads the prose pages
+meanwhile and each notebook once it has run. A notebook that raises, or an exercise check that fails, produces
 one warning (an error under ``-W``) naming the notebook, the cells, the grade_ids and the exceptions;
 the notebook is remembered as failed and re-read by the next build, so a failure never hides behind
 an incremental build. Notebooks that use Spark share one Spark Connect server, started once per
-build and stopped when the build ends, also when it fails.
+build and stopped as soon as the last of them has run, or when the build ends, also when it fails.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import nbformat
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
-from ..budgets import execution_order
+from ..budgets import execution_order, finishing_order
 from ..exercises.execute import ExecutionResult, collect_results, execute_notebook
 from ..exercises.markers import is_exercise, project_meta
 from ..exercises.validate import ExerciseFormatError, validate
@@ -80,6 +81,11 @@ def _start_server(app) -> None:
 
 
 def stop_services(app, exception) -> None:
+    """Stop the build's Spark server: when its last notebook is done, or when the build ends."""
+    running = getattr(app, "_mle_running", None)
+    if exception is not None and running is not None:  # the build stopped while reading
+        running.close()
+        app._mle_running = None
     server = getattr(app, "_mle_spark_server", None)
     if server is not None:
         server.stop()
@@ -123,7 +129,14 @@ def _execute(app, docname: str, nb: nbformat.NotebookNode) -> ExecutionResult:
 
 
 def execute_notebooks(app, env, docnames: list[str]) -> None:
-    """Validate and execute, in parallel, every notebook Sphinx is about to read."""
+    """Validate every notebook Sphinx is about to read and start executing it in the background.
+
+    Sphinx then reads the prose pages while the kernels run, and reads each notebook when its
+    execution has finished (see :func:`use_executed_notebook`): ``docnames`` is reordered in
+    place, prose first and notebooks in the order they are expected to finish. Reading is serial
+    while notebooks run, since forked reader processes could not wait for this process's threads;
+    writing stays parallel.
+    """
     notebooks: dict[str, nbformat.NotebookNode] = {}
     for docname in sorted(d for d in docnames if _is_notebook(env, d)):
         # Not in env-purge-doc: Sphinx purges each document again just before reading it.
@@ -154,60 +167,108 @@ def execute_notebooks(app, env, docnames: list[str]) -> None:
                 del notebooks[docname]
     if not notebooks:
         return
-    # The server starts (about 10 s) while the notebooks that do not need it run.
     waiting = {d for d, nb in notebooks.items() if needs_spark(nb)}
     waiting = waiting if _server_needed(app, notebooks) else set()
-    ready, problems = threading.Event(), []
-
-    def start_server() -> None:
-        try:
-            _start_server(app)
-        except SphinxError as exc:
-            problems.append(exc)
-        finally:
-            ready.set()
-
-    def run(docname: str) -> ExecutionResult | None:
-        if docname in waiting:
-            ready.wait()
-            if problems:
-                return None
-        return _execute(app, docname, notebooks[docname])
-
-    starter = threading.Thread(target=start_server, name="spark-connect-start", daemon=True)
-    if waiting:
-        starter.start()
-    else:
-        ready.set()
     jobs = max(1, min(app.config.mle_handbook_jobs, len(notebooks)))
-    logger.info(f"executing {len(notebooks)} notebook(s), {jobs} at a time")
-    try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            order = execution_order(notebooks, waiting)
-            futures = {d: pool.submit(run, d) for d in order}
-            results = {d: f.result() for d, f in futures.items()}
-    finally:
+    logger.info(f"executing {len(notebooks)} notebook(s), {jobs} at a time, while reading the rest")
+    app._mle_running = _Running(app, notebooks, waiting, jobs, cache)
+    later = finishing_order(notebooks, waiting, jobs)
+    docnames[:] = [d for d in docnames if d not in notebooks] + later
+    if app.parallel > 1:
+        app._mle_parallel, app.parallel = app.parallel, 1
+
+
+class _Running:
+    """Notebooks executing in background threads, ``jobs`` at a time, in :func:`execution_order`.
+
+    The Spark Connect server (about 10 s to start) starts in a thread of its own while the
+    notebooks that do not need it run; those that do wait for it.
+    """
+
+    def __init__(self, app, notebooks, waiting: set[str], jobs: int, cache) -> None:
+        self.app, self.notebooks, self.waiting, self.cache = app, notebooks, waiting, cache
+        self.ready, self.problems = threading.Event(), []
+        self.lock, self.spark_left = threading.Lock(), len(waiting)
+        self.starter = threading.Thread(
+            target=self._start_server, name="spark-connect-start", daemon=True
+        )
         if waiting:
-            starter.join()
-    if problems:
-        raise problems[0]
-    for docname, result in results.items():
+            self.starter.start()
+        else:
+            self.ready.set()
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mle-execute")
+        self.futures = {
+            d: self.pool.submit(self._run, d) for d in execution_order(notebooks, waiting)
+        }
+
+    def _start_server(self) -> None:
+        try:
+            _start_server(self.app)
+        except SphinxError as exc:
+            self.problems.append(exc)
+        finally:
+            self.ready.set()
+
+    def _run(self, docname: str) -> ExecutionResult | None:
+        if docname not in self.waiting:
+            return _execute(self.app, docname, self.notebooks[docname])
+        try:
+            self.ready.wait()
+            if self.problems:
+                return None
+            return _execute(self.app, docname, self.notebooks[docname])
+        finally:
+            with self.lock:
+                self.spark_left -= 1
+                if not self.spark_left:  # the last Spark notebook: stop the server now
+                    stop_services(self.app, None)
+
+    def result(self, docname: str) -> ExecutionResult | None:
+        """Wait for one notebook; report it (a warning if it failed) and cache it if it passed."""
+        future = self.futures.pop(docname, None)
+        if future is None:
+            return None
+        result = future.result()
+        if result is None:
+            raise self.problems[0]
         if result.ok:
             logger.info(f"{result.path}: executed in {result.seconds:.1f} s")
-            if cache is not None:
-                cache.store(result.notebook, Path(env.doc2path(docname)), uri=result.path)
+            if self.cache is not None:
+                source = Path(self.app.env.doc2path(docname))
+                self.cache.store(result.notebook, source, uri=result.path)
         else:
-            _failed(env).add(docname)
+            _failed(self.app.env).add(docname)
             logger.warning(
                 result.report(), location=docname, type="mle_handbook", subtype="execution"
             )
-        app._mle_executed[docname] = result
+        return result
+
+    def close(self) -> None:
+        """Let running notebooks finish (their kernels are then shut down), start no more."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.waiting:
+            self.starter.join()
+
+
+def finish_reading(app, env) -> None:
+    """After reading: every notebook has been waited for; writing may use every core again."""
+    running = getattr(app, "_mle_running", None)
+    if running is not None:
+        for docname in list(running.futures):  # not read (e.g. removed while running): waited for
+            running.result(docname)
+        running.close()
+        app._mle_running = None
+    if getattr(app, "_mle_parallel", None):
+        app.parallel, app._mle_parallel = app._mle_parallel, None
 
 
 def use_executed_notebook(app, docname: str, source: list[str]) -> None:
     """Replace a notebook's source text by its executed, decorated copy."""
     if not _is_notebook(app.env, docname):
         return
+    running = getattr(app, "_mle_running", None)
+    if running is not None and docname in running.futures:
+        app._mle_executed[docname] = running.result(docname)
     result = getattr(app, "_mle_executed", {}).get(docname)
     if result is None:
         return
