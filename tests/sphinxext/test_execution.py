@@ -1,0 +1,77 @@
+"""Notebooks execute in the background while Sphinx reads the prose pages."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+pytestmark = pytest.mark.slow
+
+# A mini-project extension that leaves a mark when Sphinx reads the index page (a prose page).
+RECORDER = """\
+from pathlib import Path
+
+def _mark(app, docname, source):
+    if docname == "index":
+        (Path(app.srcdir) / "index-was-read").touch()
+
+def setup(app):
+    app.connect("source-read", _mark)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+# The notebook can only finish once the index has been read, so it passes only if reading
+# goes on while it executes (within its own 60 s; a build reading after executing fails).
+WAIT_FOR_INDEX = textwrap.dedent(
+    """\
+    import pathlib, time
+    for _ in range(600):
+        if pathlib.Path("../index-was-read").exists():
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the index page was not read while this notebook ran")
+    """
+)
+
+
+def _waiting_notebook():
+    nb = new_notebook(cells=[new_markdown_cell("# Waits"), new_code_cell(WAIT_FOR_INDEX)])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def _with_recorder(mini_project):
+    (mini_project.srcdir / "recorder.py").write_text(RECORDER)
+    conf = mini_project.srcdir / "conf.py"
+    conf.write_text(
+        "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"
+        + conf.read_text().replace("extensions = [", "extensions = ['recorder', ", 1)
+    )
+
+
+@pytest.mark.parametrize("jobs", [[], ["-j", "2"]], ids=["serial", "parallel"])
+def test_prose_pages_are_read_while_notebooks_execute(mini_project, jobs):
+    _with_recorder(mini_project)
+    mini_project.add_notebook("waits", _waiting_notebook())
+    result = mini_project.build(*jobs)
+    assert result.returncode == 0, result.output
+    assert "exercises/waits.ipynb: executed in" in result.output
+    assert (result.outdir / "exercises" / "waits.html").exists()
+
+
+def test_failed_notebook_read_after_the_prose_still_fails_the_build(mini_project):
+    _with_recorder(mini_project)
+    nb = _waiting_notebook()
+    nb.cells.append(new_code_cell("raise ValueError('after the wait')"))
+    mini_project.add_notebook("waits", nb)
+    result = mini_project.build("-j", "2")
+    assert result.returncode != 0
+    assert "exercises/waits.ipynb: 1 cell(s) failed" in result.output, result.output
+    assert "ValueError: after the wait" in result.output
