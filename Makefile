@@ -43,11 +43,11 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 html: $(STAMP)
-	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b html $(SPHINXFLAGS) -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/html
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/python -m mle_handbook.sphinx_build -b html $(SPHINXFLAGS) -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/html
 
 # Doctrees outside the EPUB's folder: the EPUB builder packs (and warns about) every file there.
 epub: $(STAMP)
-	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/sphinx-build -b epub $(SPHINXFLAGS) -d $(BUILDDIR)/doctrees/epub -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/epub
+	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/python -m mle_handbook.sphinx_build -b epub $(SPHINXFLAGS) -d $(BUILDDIR)/doctrees/epub -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/epub
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

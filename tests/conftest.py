@@ -79,7 +79,8 @@ class MiniProject:
         if not colour:
             environ["NO_COLOR"] = "1"
         proc = subprocess.run(
-            [sys.executable, "-m", "sphinx", "-b", builder, "-n", "-W", "--keep-going"]
+            [sys.executable, "-m", "mle_handbook.sphinx_build", "-b", builder, "-n", "-W"]
+            + ["--keep-going"]
             + ["--color" if colour else "--no-color"]
             + list(extra)
             + [str(self.srcdir), str(outdir)],
@@ -157,7 +158,7 @@ def built_site(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "sphinx",
+            "mle_handbook.sphinx_build",  # as `make html` builds
             "-b",
             "html",
             "-n",

@@ -253,7 +253,7 @@ def executed_count(output: str) -> int:
 
 
 def sphinx_build(src: Path, out: Path, *, cache: Path | None, clean: bool) -> dict:
-    command = [sys.executable, "-m", "sphinx", "-b", "html", *SPHINX_FLAGS]
+    command = [sys.executable, "-m", "mle_handbook.sphinx_build", "-b", "html", *SPHINX_FLAGS]
     if clean:
         command.append("-E")
     if cache is not None:
