@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from mle_handbook.sphinx_build import FLAGS as MAKE_HTML_FLAGS
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/exercise_harness.py
@@ -69,7 +71,7 @@ class MiniProject:
         """Run sphinx-build as `make html` does; console colour is off unless ``colour`` is set.
 
         Sphinx colours its output when it sees FORCE_COLOR, FORCE_COLOUR or CI=true in the
-        environment (CI runners export them). ``--no-color`` alone is not enough: Sphinx 8's
+        environment (CI runners export them). ``--no-color`` alone is not enough: Sphinx 9's
         progress lines still erase the line with an escape code unless NO_COLOR is set. So both
         are set, and a test reading the console output sees what a user piping the build to a
         file would.
@@ -161,11 +163,7 @@ def built_site(tmp_path_factory):
             "mle_handbook.sphinx_build",  # as `make html` builds
             "-b",
             "html",
-            "-n",
-            "-W",
-            "--keep-going",
-            "-j",
-            str((os.cpu_count() or 1) + 1),  # as `make html` builds
+            *MAKE_HTML_FLAGS,
             "-E",
             str(ROOT),
             str(outdir),

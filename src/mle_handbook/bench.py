@@ -55,6 +55,7 @@ import nbformat
 import psutil
 
 from .budgets import budget_of, execution_order
+from .sphinx_build import FLAGS as MAKE_HTML_FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,9 +66,8 @@ RTD_LIMITS = {"seconds": 15 * 60, "memory_mb": 3 * 1024}
 #: The targets of the performance issue, as ratios measured side by side in one run.
 TARGETS = {"overhead": 1.10, "cached_fraction": 0.10}
 
-#: What ``make html`` passes to sphinx-build (see the Makefile): warnings are errors, one job more
-#: than there are cores (Sphinx's main process prepares pages while the others write them).
-SPHINX_FLAGS = ("-n", "-W", "--keep-going", "-j", str((os.cpu_count() or 1) + 1))
+#: What ``make html`` passes to sphinx-build (see the Makefile).
+SPHINX_FLAGS = MAKE_HTML_FLAGS
 
 #: The files a build reads, copied into each benchmark's private source folder.
 SOURCES = ("conf.py", "index.md", "requirements.lock", "pyproject.toml")
@@ -159,9 +159,8 @@ class Sampler:
         for proc in procs:
             try:
                 info = proc.memory_full_info()
-                pss[proc.pid] = getattr(
-                    info, "pss", info.rss
-                )  # PSS is Linux's; else an upper bound
+                # PSS is Linux's; elsewhere RSS, an upper bound.
+                pss[proc.pid] = getattr(info, "pss", info.rss)
                 cmdline = proc.cmdline()
             except psutil.Error:
                 continue

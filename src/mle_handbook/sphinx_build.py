@@ -16,6 +16,17 @@ import os
 import sys
 
 
+def jobs() -> int:
+    """Sphinx writes pages in (jobs - 1) worker processes while its main process prepares them, so
+    one job more than there are cores keeps every core writing (see the Makefile's JOBS)."""
+    return (os.cpu_count() or 1) + 1
+
+
+#: What ``make html`` passes to Sphinx besides the builder and folders: warnings are errors, all
+#: of them reported in one build, pages read and written by :func:`jobs` processes.
+FLAGS = ("-n", "-W", "--keep-going", "-j", str(jobs()))
+
+
 def main(argv: list[str] | None = None) -> int:
     from sphinx.cmd.build import main as sphinx_main
 

@@ -3,11 +3,12 @@
 Sphinx reads only new or changed documents, so a rebuild with nothing changed executes nothing.
 Before reading, every notebook about to be read is validated (exercises) and starts executing in
 its own fresh kernel, several at a time, in background threads; Sphinx reads the prose pages
-meanwhile and each notebook once it has run. A notebook that raises, or an exercise check that fails, produces
-one warning (an error under ``-W``) naming the notebook, the cells, the grade_ids and the exceptions;
-the notebook is remembered as failed and re-read by the next build, so a failure never hides behind
-an incremental build. Notebooks that use Spark share one Spark Connect server, started once per
-build and stopped as soon as the last of them has run, or when the build ends, also when it fails.
+meanwhile and each notebook once it has run. A notebook that raises, or an exercise check that
+fails, produces one warning (an error under ``-W``) naming the notebook, the cells, the grade_ids
+and the exceptions; the notebook is remembered as failed and re-read by the next build, so a
+failure never hides behind an incremental build. Notebooks that use Spark share one Spark Connect
+server, started once per build and stopped as soon as the last of them has run, or when the build
+ends, also when it fails.
 """
 
 from __future__ import annotations
@@ -81,11 +82,16 @@ def _start_server(app) -> None:
 
 
 def stop_services(app, exception) -> None:
-    """Stop the build's Spark server: when its last notebook is done, or when the build ends."""
+    """At the end of a build: stop executing (a build that failed while reading) and the server."""
     running = getattr(app, "_mle_running", None)
-    if exception is not None and running is not None:  # the build stopped while reading
+    if running is not None:
         running.close()
         app._mle_running = None
+    _stop_server(app)
+
+
+def _stop_server(app) -> None:
+    """Stop the build's Spark server, if it runs: after its last notebook, or at the end."""
     server = getattr(app, "_mle_spark_server", None)
     if server is not None:
         server.stop()
@@ -221,7 +227,7 @@ class _Running:
             with self.lock:
                 self.spark_left -= 1
                 if not self.spark_left:  # the last Spark notebook: stop the server now
-                    stop_services(self.app, None)
+                    _stop_server(self.app)
 
     def result(self, docname: str) -> ExecutionResult | None:
         """Wait for one notebook; report it (a warning if it failed) and cache it if it passed."""
