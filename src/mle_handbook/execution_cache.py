@@ -5,6 +5,10 @@ A notebook is executed again only when something its results depend on changed: 
 dependencies (``requirements.lock``) or the modules of this package that it imports. Only runs
 without errors are stored, so a failing notebook is executed (and fails) every time: the cache
 never hides a failure.
+
+Importing jupyter-cache (and SQLAlchemy with it) takes about 0.6 s, so this module imports it only
+when a cache holds a database to look in, or when a notebook is stored: a build with an empty
+cache starts its kernels that much sooner.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ import re
 from pathlib import Path
 
 import nbformat
-from jupyter_cache.base import CacheBundleIn
-from jupyter_cache.cache.main import JupyterCacheBase
 
 from .exercises.markers import project_meta
 
 KEY = "mle_handbook_cache_key"
+#: jupyter-cache's database, in the cache's folder (``jupyter_cache.cache.db.DB_NAME``): a folder
+#: without one has never stored a notebook.
+DATABASE = "global.db"
 PACKAGE = Path(__file__).resolve().parent
 _IMPORT = re.compile(r"(?:from|import)\s+mle_handbook\.(\w+)")
 
@@ -45,19 +50,34 @@ def dependencies(nb: nbformat.NotebookNode, notebook_path: Path, lock: Path | No
     return deps
 
 
-class HandbookCache(JupyterCacheBase):
+def handbook_cache(path: str | Path):
     """jupyter-cache, with the dependency digests in the hashed metadata."""
+    from jupyter_cache.cache.main import JupyterCacheBase
 
-    def create_hashed_notebook(self, nb, nb_metadata=("kernelspec",), cell_metadata=None):
-        return super().create_hashed_notebook(
-            nb, nb_metadata=tuple(nb_metadata or ()) + (KEY,), cell_metadata=cell_metadata
-        )
+    class HandbookCache(JupyterCacheBase):
+        def create_hashed_notebook(self, nb, nb_metadata=("kernelspec",), cell_metadata=None):
+            return super().create_hashed_notebook(
+                nb, nb_metadata=tuple(nb_metadata or ()) + (KEY,), cell_metadata=cell_metadata
+            )
+
+    return HandbookCache(str(path))
 
 
 class ExecutionCache:
     def __init__(self, path: str | Path, lock: str | Path | None = None):
-        self.cache = HandbookCache(str(path))
+        self.path = Path(path)
         self.lock = Path(lock) if lock else None
+        self._cache = None
+
+    @property
+    def cache(self):
+        if self._cache is None:
+            self._cache = handbook_cache(self.path)
+        return self._cache
+
+    def is_empty(self) -> bool:
+        """True if nothing was ever stored here (no database): every look-up would miss."""
+        return not (self.path / DATABASE).exists()
 
     def _keyed(self, nb: nbformat.NotebookNode, notebook_path: Path) -> nbformat.NotebookNode:
         nb = copy.deepcopy(nb)
@@ -68,6 +88,8 @@ class ExecutionCache:
         self, nb: nbformat.NotebookNode, notebook_path: Path
     ) -> nbformat.NotebookNode | None:
         """The executed notebook (outputs merged into ``nb``) if nothing changed, else None."""
+        if self.is_empty():
+            return None
         try:
             _, merged = self.cache.merge_match_into_notebook(self._keyed(nb, notebook_path))
         except KeyError:
@@ -76,6 +98,8 @@ class ExecutionCache:
         return merged
 
     def store(self, executed: nbformat.NotebookNode, notebook_path: Path, uri: str) -> None:
+        from jupyter_cache.base import CacheBundleIn
+
         self.cache.cache_notebook_bundle(
             CacheBundleIn(self._keyed(executed, notebook_path), uri),
             check_validity=False,

@@ -66,3 +66,76 @@ def test_cached_markdown_conversion_renders_the_same_page(mini_project, squares_
         assert cached.returncode == 0, cached.output
         assert (cached.outdir / "exercises" / "squares.html").read_text() == expected
     assert list((mini_project.srcdir / "_build" / ".jupyter-cache" / "markdown2rst").rglob("*.rst"))
+
+
+def test_memoised_conversion_without_a_folder_is_remembered_for_the_process(tmp_path):
+    calls = []
+
+    def convert(text):
+        calls.append(text)
+        return text.upper()
+
+    remembered = speedups.memoised(convert, None, salt="v1")
+    assert [remembered("a"), remembered("a"), remembered("b")] == ["A", "A", "B"]
+    assert calls == ["a", "b"]
+    assert not list(tmp_path.iterdir())
+
+
+def test_markdown_converted_ahead_is_not_converted_again(monkeypatch):
+    import nbformat.v4
+    import nbsphinx
+
+    calls = []
+    monkeypatch.setattr(
+        nbsphinx, "markdown2rst", speedups.memoised(lambda t: calls.append(t) or t, None, "v1")
+    )
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("# Title")]
+    )
+    speedups.convert_markdown_ahead([nb])
+    assert calls == ["# Title"]  # the Markdown cell only
+    assert nbsphinx.markdown2rst("# Title") == "# Title"
+    assert calls == ["# Title"]
+
+
+def test_loading_a_lexer_tolerates_unknown_or_missing_names():
+    speedups.load_lexer(None)
+    speedups.load_lexer("no-such-lexer-anywhere")
+    speedups.load_lexer("ipython3")
+
+
+def test_memoised_highlighting_gives_pygments_html_and_keeps_it_on_disk(tmp_path):
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    calls = []
+
+    def counting(code, lexer, formatter, outfile=None):
+        calls.append(code)
+        return highlight(code, lexer, formatter)
+
+    expected = highlight("x = 1\n", PythonLexer(), HtmlFormatter())
+    first = speedups.memoised_highlight(counting, tmp_path)
+    assert first("x = 1\n", PythonLexer(), HtmlFormatter()) == expected
+    # Another process (a new wrapper) reads the file; other options or code are highlighted anew.
+    again = speedups.memoised_highlight(counting, tmp_path)
+    assert again("x = 1\n", PythonLexer(), HtmlFormatter()) == expected
+    assert calls == ["x = 1\n"]
+    again("x = 1\n", PythonLexer(), HtmlFormatter(linenos=True))
+    again("x = 2\n", PythonLexer(), HtmlFormatter())
+    assert calls == ["x = 1\n", "x = 1\n", "x = 2\n"]
+
+
+def test_code_that_fails_to_lex_is_never_kept(tmp_path):
+    from pygments.filters import ErrorToken
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    memo = speedups.memoised_highlight(__import__("pygments").highlight, tmp_path)
+    lexer = PythonLexer()
+    lexer.add_filter("raiseonerror")
+    for _ in range(2):  # raises every time: nothing was kept
+        with pytest.raises(ErrorToken):
+            memo("x = $\n", lexer, HtmlFormatter())
+    assert not list(tmp_path.rglob("*.html"))

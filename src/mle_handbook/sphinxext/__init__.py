@@ -3,7 +3,8 @@
 Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one phase:
 
 - :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
-- :mod:`.speedups`: removes two third-party hot spots (pandoc runs, pybtex plugin look-ups);
+- :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
+  template compilation);
 - :mod:`.execution`: executes the notebooks Sphinx is about to read, in parallel, reports failures
   in one readable block per notebook, and hands nbsphinx the executed copy;
 - :mod:`.pages`: pure notebook-to-notebook decorations of exercise pages (collapsed solutions,
@@ -40,9 +41,13 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", tools.make_pandoc_visible)
     # After make_pandoc_visible: the conversion cache's key names the pandoc version.
     app.connect("config-inited", speedups.memoise_markdown_conversion, priority=600)
+    app.connect("config-inited", speedups.memoise_highlighting)
     app.connect("config-inited", speedups.remember_pybtex_plugins)
+    app.connect("config-inited", speedups.share_notebook_templates)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", launch.check_repository_url)
+    # Before the other extensions' builder-inited work (bibliographies, inventories).
+    app.connect("builder-inited", execution.start_notebooks_early, priority=100)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
     app.connect("env-before-read-docs", execution.execute_notebooks)
     app.connect("source-read", execution.use_executed_notebook)

@@ -1,13 +1,23 @@
-"""Remove two third-party hot spots from every build (found, and timed, with cProfile).
+"""Remove third-party hot spots from every build (found, and timed, with cProfile and py-spy).
 
 - nbsphinx converts each Markdown cell to reST by running pandoc twice (about 30 ms a cell, some
-  3 s a build). With an execution cache configured (``mle_handbook_cache_dir``), conversions are
-  kept next to it, keyed by the cell's text and the pandoc and nbsphinx versions, so a cached
-  clean build starts no pandoc at all. Without a cache (``make test``, CI) pandoc runs as usual.
+  3 s a build). Conversions are remembered for the build, keyed by the cell's text and the pandoc
+  and nbsphinx versions, and with an execution cache configured (``mle_handbook_cache_dir``) also
+  kept next to it, so a cached clean build starts no pandoc at all. While notebooks execute, a
+  background thread converts their Markdown cells ahead (:func:`convert_markdown_ahead`), so
+  reading the last notebook, after which nothing else overlaps, runs no pandoc either.
+- Pygments highlights every code cell and code block when pages are written (in a cached clean
+  build, some 1.5 s of the writer processes' time, a third of it IPython's lexer). With an
+  execution cache configured, highlighted HTML is kept next to it too, keyed by the code, the
+  lexer, the formatter and their options, and the Pygments version. Code that fails to lex is
+  never kept, so Sphinx still warns about it every time.
 - sphinxcontrib-bibtex asks pybtex for its plain-text backend once per citation, and pybtex
   looks the plugin up in the installed packages' entry points each time (about 30 ms each, over
   6 s for this handbook's citations). The entry points cannot change during a build, so the
   lookups are remembered for the life of the process.
+- nbsphinx makes a new nbconvert exporter for every notebook, and each compiles nbconvert's
+  reST templates into a Jinja environment of its own (about 0.12 s a notebook). The compiled
+  code is kept in memory for the life of the process and shared by every such environment.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import jinja2
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -34,32 +45,117 @@ def remember_pybtex_plugins(app, config) -> None:
 
 
 def memoise_markdown_conversion(app, config) -> None:
-    """Keep nbsphinx's Markdown-to-reST conversions in the execution cache's folder."""
-    if not config.mle_handbook_cache_dir:
-        return
+    """Remember nbsphinx's Markdown-to-reST conversions; keep them in the execution cache's
+    folder when there is one."""
     import nbsphinx
 
     convert = getattr(nbsphinx.markdown2rst, "__wrapped__", nbsphinx.markdown2rst)
-    folder = Path(app.srcdir) / config.mle_handbook_cache_dir / "markdown2rst"
+    folder = None
+    if config.mle_handbook_cache_dir:
+        folder = Path(app.srcdir) / config.mle_handbook_cache_dir / "markdown2rst"
     nbsphinx.markdown2rst = memoised(convert, folder, salt=_versions())
 
 
-def memoised(convert, folder: Path, salt: str):
-    """``convert`` (a pure str -> str function) whose results are kept as files in ``folder``."""
+def memoise_highlighting(app, config) -> None:
+    """Keep Pygments' HTML for each highlighted block in the execution cache's folder."""
+    if not config.mle_handbook_cache_dir:
+        return
+    import sphinx.highlighting
+
+    highlight = getattr(sphinx.highlighting.highlight, "__wrapped__", sphinx.highlighting.highlight)
+    folder = Path(app.srcdir) / config.mle_handbook_cache_dir / "highlight"
+    sphinx.highlighting.highlight = memoised_highlight(highlight, folder)
+
+
+def memoised_highlight(highlight, folder: Path):
+    """``pygments.highlight(code, lexer, formatter)``, kept as files in ``folder``: the key names
+    the code, the lexer's and the formatter's classes and options and the lexer's filters
+    (Sphinx's ``raiseonerror``, so a block that fails to lex raises and is never kept)."""
+    import pygments
+
+    memo = _Memo(folder, salt=f"pygments {pygments.__version__}", suffix=".html")
+
+    @functools.wraps(highlight)
+    def wrapper(code, lexer, formatter, outfile=None):
+        if outfile is not None or not isinstance(code, str):
+            return highlight(code, lexer, formatter, outfile)
+        filters = ",".join(type(f).__qualname__ for f in getattr(lexer, "filters", []))
+        key = f"{_describe(lexer)}\0{filters}\0{_describe(formatter)}\0{code}"
+        return memo.get(key, lambda: highlight(code, lexer, formatter))
+
+    return wrapper
+
+
+def _describe(obj) -> str:
+    """A class and its options, e.g. ``pygments.lexers.python.PythonLexer[('stripnl', False)]``."""
+    options = sorted(getattr(obj, "options", {}).items(), key=str)
+    return f"{type(obj).__module__}.{type(obj).__qualname__}{options!r}"
+
+
+class _Memo:
+    """Results of a pure function of a string, remembered in memory and, if ``folder`` is given,
+    kept there as files (one per result, written atomically). Safe to use from several threads
+    and processes."""
+
+    def __init__(self, folder: Path | None, salt: str, suffix: str) -> None:
+        self.folder, self.salt, self.suffix = folder, salt, suffix
+        self.remembered: dict[str, str] = {}
+
+    def get(self, text: str, compute) -> str:
+        key = hashlib.sha256(f"{self.salt}\0{text}".encode()).hexdigest()
+        if key in self.remembered:
+            return self.remembered[key]
+        path = None
+        if self.folder is not None:
+            path = self.folder / key[:2] / f"{key}{self.suffix}"
+            try:
+                self.remembered[key] = path.read_text(encoding="utf-8")
+                return self.remembered[key]
+            except (OSError, UnicodeDecodeError):  # not there yet, or unreadable: compute again
+                pass
+        result = self.remembered[key] = compute()
+        if path is not None:
+            _write_atomically(path, result)
+        return result
+
+
+def memoised(convert, folder: Path | None, salt: str):
+    """``convert`` (a pure str -> str function) whose results are remembered, and kept as files
+    in ``folder`` if one is given. Safe to call from several threads."""
+    memo = _Memo(folder, salt, suffix=".rst")
 
     @functools.wraps(convert)
     def wrapper(text: str) -> str:
-        key = hashlib.sha256(f"{salt}\0{text}".encode()).hexdigest()
-        path = folder / key[:2] / f"{key}.rst"
-        try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):  # not there yet, or unreadable: convert again
-            pass
-        result = convert(text)
-        _write_atomically(path, result)
-        return result
+        return memo.get(text, lambda: convert(text))
 
     return wrapper
+
+
+def convert_markdown_ahead(notebooks) -> None:
+    """Convert the Markdown cells of ``notebooks`` through nbsphinx's (memoised) converter now, so
+    that reading them later finds the conversions done. Cells that change before they are read
+    (exercise pages are decorated after they run) are simply converted again then."""
+    import nbsphinx
+
+    for nb in notebooks:
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and cell.source:
+                nbsphinx.markdown2rst(cell.source)
+
+
+def load_lexer(name: str | None) -> None:
+    """Import and compile the Pygments lexer called ``name`` (for notebook code cells, IPython's,
+    which takes about 0.2 s the first time), so that Sphinx's writer processes, forked later,
+    inherit it instead of each loading it again."""
+    if not name:
+        return
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        get_lexer_by_name(name)
+    except ClassNotFound:  # Sphinx reports unknown lexers when it highlights
+        pass
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -80,3 +176,39 @@ def _versions() -> str:
     import nbsphinx
 
     return f"nbsphinx {nbsphinx.__version__}; pandoc {nbconvert.utils.pandoc.get_pandoc_version()}"
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled template code, in memory, keyed by template name and source checksum."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, tuple[str, object]] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        checksum, code = self.code.get(bucket.key, (None, None))
+        if checksum == bucket.checksum:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = (bucket.checksum, bucket.code)
+
+
+NOTEBOOK_TEMPLATES = _CompiledTemplates()
+
+
+def share_notebook_templates(app, config) -> None:
+    """Give every nbsphinx exporter's Jinja environment :data:`NOTEBOOK_TEMPLATES`. All of them are
+    made alike (nbsphinx's settings), so a template compiled for one serves all."""
+    import nbsphinx
+
+    if getattr(nbsphinx.Exporter, "_mle_shared_templates", False):
+        return
+    create = nbsphinx.Exporter._create_environment
+
+    def _create_environment(self):
+        environment = create(self)
+        environment.bytecode_cache = NOTEBOOK_TEMPLATES
+        return environment
+
+    nbsphinx.Exporter._create_environment = _create_environment
+    nbsphinx.Exporter._mle_shared_templates = True
