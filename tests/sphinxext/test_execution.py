@@ -75,3 +75,27 @@ def test_failed_notebook_read_after_the_prose_still_fails_the_build(mini_project
     assert result.returncode != 0
     assert "exercises/waits.ipynb: 1 cell(s) failed" in result.output, result.output
     assert "ValueError: after the wait" in result.output
+
+
+def _quick_notebook():
+    nb = new_notebook(cells=[new_markdown_cell("# Quick"), new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def test_clean_build_starts_notebooks_before_sphinx_lists_its_sources(mini_project):
+    mini_project.add_notebook("quick", _quick_notebook())
+    clean = mini_project.build()
+    assert clean.returncode == 0, clean.output
+    out = clean.output
+    # Started in builder-inited: before Sphinx looks for outdated sources.
+    assert out.index("executing 1 notebook(s)") < out.index("updating environment")
+    # An incremental build knows what changed only after listing its sources.
+    (mini_project.srcdir / "exercises" / "quick.ipynb").touch()
+    again = mini_project.build()
+    assert again.returncode == 0, again.output
+    assert again.output.index("updating environment") < again.output.index("executing 1 notebook")
