@@ -81,23 +81,6 @@ def test_memoised_conversion_without_a_folder_is_remembered_for_the_process(tmp_
     assert not list(tmp_path.iterdir())
 
 
-def test_markdown_converted_ahead_is_not_converted_again(monkeypatch):
-    import nbformat.v4
-    import nbsphinx
-
-    calls = []
-    monkeypatch.setattr(
-        nbsphinx, "markdown2rst", speedups.memoised(lambda t: calls.append(t) or t, None, "v1")
-    )
-    nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("# Title")]
-    )
-    speedups.convert_markdown_ahead([nb])
-    assert calls == ["# Title"]  # the Markdown cell only
-    assert nbsphinx.markdown2rst("# Title") == "# Title"
-    assert calls == ["# Title"]
-
-
 def test_loading_a_lexer_tolerates_unknown_or_missing_names():
     speedups.load_lexer(None)
     speedups.load_lexer("no-such-lexer-anywhere")

@@ -211,6 +211,19 @@ def execute_notebook(
     return ExecutionResult(str(path), nb, failures, checks, elapsed)
 
 
+def execute_in_environment(
+    nb: nbformat.NotebookNode, environ: dict[str, str | None], **kwargs
+) -> ExecutionResult:
+    """:func:`execute_notebook` after setting (or, for None, removing) environment variables that
+    the kernel inherits. For a worker process, which outlives one notebook."""
+    for name, value in environ.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    return execute_notebook(nb, **kwargs)
+
+
 def execute_file(path: str | Path, **kwargs) -> ExecutionResult:
     """Read and execute a notebook file in its own directory."""
     path = Path(path)

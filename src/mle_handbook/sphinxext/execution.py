@@ -13,9 +13,10 @@ ends, also when it fails.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -23,7 +24,7 @@ from sphinx.errors import SphinxError
 from sphinx.util import logging
 
 from ..budgets import execution_order, finishing_order
-from ..exercises.execute import ExecutionResult, collect_results, execute_notebook
+from ..exercises.execute import ExecutionResult, collect_results, execute_in_environment
 from ..exercises.markers import is_exercise, project_meta
 from ..exercises.validate import ExerciseFormatError, validate
 from . import pages, speedups
@@ -124,14 +125,6 @@ def _cached_result(app, cache, docname, nb) -> ExecutionResult | None:
     if failures:  # only successful runs are stored; anything else is treated as a miss
         return None
     return ExecutionResult(os.path.relpath(source, app.srcdir), executed, failures, checks, 0.0)
-
-
-def _execute(app, docname: str, nb: nbformat.NotebookNode) -> ExecutionResult:
-    source = Path(app.env.doc2path(docname))
-    timeout = int(project_meta(nb).get("timeout", app.config.mle_handbook_timeout))
-    return execute_notebook(
-        nb, path=os.path.relpath(source, app.srcdir), cwd=source.parent, timeout=timeout
-    )
 
 
 def _notebooks_to_read(app) -> list[str]:
@@ -242,6 +235,12 @@ class _Running:
         self.lock, self.spark_left = threading.Lock(), 0
         self.starter: threading.Thread | None = None
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="mle-execute")
+        # Kernels are driven from worker processes, not from this one: nbclient answers every
+        # message a kernel sends, and in this process it would wait for Sphinx (reading pages,
+        # holding the GIL) while the kernel sat idle.
+        self.workers = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn")
+        )
 
     def submit(self, notebooks: dict[str, nbformat.NotebookNode]) -> None:
         spark = {d for d, nb in notebooks.items() if needs_spark(nb)}
@@ -261,16 +260,6 @@ class _Running:
         self.notebooks.update(notebooks)
         for docname in execution_order(notebooks, spark):
             self.futures[docname] = self.pool.submit(self._run, docname)
-        ahead = [notebooks[d] for d in finishing_order(notebooks, spark, self.jobs)]
-        threading.Thread(
-            target=self._convert_ahead, args=(ahead,), name="mle-markdown", daemon=True
-        ).start()
-
-    def _convert_ahead(self, notebooks) -> None:
-        try:
-            speedups.convert_markdown_ahead(notebooks)
-        except Exception as exc:  # noqa: BLE001 - only a speed-up: reading converts and reports
-            logger.debug(f"converting Markdown ahead stopped: {exc}")
 
     def _start_server(self) -> None:
         try:
@@ -295,7 +284,17 @@ class _Running:
                     _stop_server(self.app)
 
     def _execute(self, docname: str) -> ExecutionResult:
-        result = _execute(self.app, docname, self.notebooks[docname])
+        nb = self.notebooks[docname]
+        source = Path(self.app.env.doc2path(docname))
+        timeout = int(project_meta(nb).get("timeout", self.app.config.mle_handbook_timeout))
+        result = self.workers.submit(
+            execute_in_environment,
+            nb,
+            {"SPARK_REMOTE": os.environ.get("SPARK_REMOTE")},  # the server started after the worker
+            path=os.path.relpath(source, self.app.srcdir),
+            cwd=str(source.parent),
+            timeout=timeout,
+        ).result()
         language = result.notebook.metadata.get("language_info", {})
         speedups.load_lexer(language.get("pygments_lexer"))
         return result
@@ -323,6 +322,7 @@ class _Running:
     def close(self) -> None:
         """Let running notebooks finish (their kernels are then shut down), start no more."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.workers.shutdown(wait=True, cancel_futures=True)
         if self.starter is not None:
             self.starter.join()
 

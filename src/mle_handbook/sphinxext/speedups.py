@@ -3,9 +3,7 @@
 - nbsphinx converts each Markdown cell to reST by running pandoc twice (about 30 ms a cell, some
   3 s a build). Conversions are remembered for the build, keyed by the cell's text and the pandoc
   and nbsphinx versions, and with an execution cache configured (``mle_handbook_cache_dir``) also
-  kept next to it, so a cached clean build starts no pandoc at all. While notebooks execute, a
-  background thread converts their Markdown cells ahead (:func:`convert_markdown_ahead`), so
-  reading the last notebook, after which nothing else overlaps, runs no pandoc either.
+  kept next to it, so a cached clean build starts no pandoc at all.
 - Pygments highlights every code cell and code block when pages are written (in a cached clean
   build, some 1.5 s of the writer processes' time, a third of it IPython's lexer). With an
   execution cache configured, highlighted HTML is kept next to it too, keyed by the code, the
@@ -129,18 +127,6 @@ def memoised(convert, folder: Path | None, salt: str):
         return memo.get(text, lambda: convert(text))
 
     return wrapper
-
-
-def convert_markdown_ahead(notebooks) -> None:
-    """Convert the Markdown cells of ``notebooks`` through nbsphinx's (memoised) converter now, so
-    that reading them later finds the conversions done. Cells that change before they are read
-    (exercise pages are decorated after they run) are simply converted again then."""
-    import nbsphinx
-
-    for nb in notebooks:
-        for cell in nb.cells:
-            if cell.cell_type == "markdown" and cell.source:
-                nbsphinx.markdown2rst(cell.source)
 
 
 def load_lexer(name: str | None) -> None:
