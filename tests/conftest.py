@@ -33,6 +33,17 @@ def squares_solution() -> nbformat.NotebookNode:
     return nbformat.read(FIXTURES / "squares_solution.ipynb", as_version=4)
 
 
+def python_notebook(*cells) -> nbformat.NotebookNode:
+    """A notebook of ``cells`` for the handbook's "python3" kernel."""
+    nb = nbformat.v4.new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
 def cell_with_id(nb, grade_id):
     for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:

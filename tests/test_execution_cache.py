@@ -6,19 +6,14 @@ import subprocess
 import sys
 import textwrap
 
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from conftest import python_notebook
+from nbformat.v4 import new_code_cell, new_output
 
 from mle_handbook.execution_cache import DATABASE, ExecutionCache
 
 
 def _notebook(code: str = "1 + 1"):
-    nb = new_notebook(cells=[new_code_cell(code)])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    return python_notebook(new_code_cell(code))
 
 
 def _executed(nb):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from conftest import python_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 pytestmark = pytest.mark.slow
 
@@ -38,13 +39,7 @@ WAIT_FOR_INDEX = textwrap.dedent(
 
 
 def _waiting_notebook():
-    nb = new_notebook(cells=[new_markdown_cell("# Waits"), new_code_cell(WAIT_FOR_INDEX)])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+    return python_notebook(new_markdown_cell("# Waits"), new_code_cell(WAIT_FOR_INDEX))
 
 
 def _with_recorder(mini_project):
@@ -77,18 +72,10 @@ def test_failed_notebook_read_after_the_prose_still_fails_the_build(mini_project
     assert "ValueError: after the wait" in result.output
 
 
-def _quick_notebook():
-    nb = new_notebook(cells=[new_markdown_cell("# Quick"), new_code_cell("print(6 * 7)")])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
-
-
 def test_clean_build_starts_notebooks_before_sphinx_lists_its_sources(mini_project):
-    mini_project.add_notebook("quick", _quick_notebook())
+    mini_project.add_notebook(
+        "quick", python_notebook(new_markdown_cell("# Quick"), new_code_cell("print(6 * 7)"))
+    )
     clean = mini_project.build()
     assert clean.returncode == 0, clean.output
     out = clean.output

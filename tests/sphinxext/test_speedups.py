@@ -68,19 +68,6 @@ def test_cached_markdown_conversion_renders_the_same_page(mini_project, squares_
     assert list((mini_project.srcdir / "_build" / ".jupyter-cache" / "markdown2rst").rglob("*.rst"))
 
 
-def test_memoised_conversion_without_a_folder_is_remembered_for_the_process(tmp_path):
-    calls = []
-
-    def convert(text):
-        calls.append(text)
-        return text.upper()
-
-    remembered = speedups.memoised(convert, None, salt="v1")
-    assert [remembered("a"), remembered("a"), remembered("b")] == ["A", "A", "B"]
-    assert calls == ["a", "b"]
-    assert not list(tmp_path.iterdir())
-
-
 def test_loading_a_lexer_tolerates_unknown_or_missing_names():
     speedups.load_lexer(None)
     speedups.load_lexer("no-such-lexer-anywhere")

@@ -252,8 +252,6 @@ class _Running:
                 self.starter.start()
             else:
                 spark = set()  # the user's own Spark, or one already running
-        if self.starter is None:
-            spark = set()
         with self.lock:
             self.spark_left += len(spark)
         self.waiting |= spark

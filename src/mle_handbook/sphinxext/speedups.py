@@ -1,9 +1,9 @@
 """Remove third-party hot spots from every build (found, and timed, with cProfile and py-spy).
 
 - nbsphinx converts each Markdown cell to reST by running pandoc twice (about 30 ms a cell, some
-  3 s a build). Conversions are remembered for the build, keyed by the cell's text and the pandoc
-  and nbsphinx versions, and with an execution cache configured (``mle_handbook_cache_dir``) also
-  kept next to it, so a cached clean build starts no pandoc at all.
+  3 s a build). With an execution cache configured (``mle_handbook_cache_dir``), conversions are
+  kept next to it, keyed by the cell's text and the pandoc and nbsphinx versions, so a cached
+  clean build starts no pandoc at all. Without a cache (``make test``, CI) pandoc runs as usual.
 - Pygments highlights every code cell and code block when pages are written (in a cached clean
   build, some 1.5 s of the writer processes' time, a third of it IPython's lexer). With an
   execution cache configured, highlighted HTML is kept next to it too, keyed by the code, the
@@ -43,14 +43,13 @@ def remember_pybtex_plugins(app, config) -> None:
 
 
 def memoise_markdown_conversion(app, config) -> None:
-    """Remember nbsphinx's Markdown-to-reST conversions; keep them in the execution cache's
-    folder when there is one."""
+    """Keep nbsphinx's Markdown-to-reST conversions in the execution cache's folder."""
+    if not config.mle_handbook_cache_dir:
+        return
     import nbsphinx
 
     convert = getattr(nbsphinx.markdown2rst, "__wrapped__", nbsphinx.markdown2rst)
-    folder = None
-    if config.mle_handbook_cache_dir:
-        folder = Path(app.srcdir) / config.mle_handbook_cache_dir / "markdown2rst"
+    folder = Path(app.srcdir) / config.mle_handbook_cache_dir / "markdown2rst"
     nbsphinx.markdown2rst = memoised(convert, folder, salt=_versions())
 
 
@@ -91,11 +90,11 @@ def _describe(obj) -> str:
 
 
 class _Memo:
-    """Results of a pure function of a string, remembered in memory and, if ``folder`` is given,
-    kept there as files (one per result, written atomically). Safe to use from several threads
-    and processes."""
+    """Results of a pure function of a string, kept in ``folder`` as files (one per result,
+    written atomically) and remembered in memory once read. Safe to use from several threads and
+    processes."""
 
-    def __init__(self, folder: Path | None, salt: str, suffix: str) -> None:
+    def __init__(self, folder: Path, salt: str, suffix: str) -> None:
         self.folder, self.salt, self.suffix = folder, salt, suffix
         self.remembered: dict[str, str] = {}
 
@@ -103,23 +102,19 @@ class _Memo:
         key = hashlib.sha256(f"{self.salt}\0{text}".encode()).hexdigest()
         if key in self.remembered:
             return self.remembered[key]
-        path = None
-        if self.folder is not None:
-            path = self.folder / key[:2] / f"{key}{self.suffix}"
-            try:
-                self.remembered[key] = path.read_text(encoding="utf-8")
-                return self.remembered[key]
-            except (OSError, UnicodeDecodeError):  # not there yet, or unreadable: compute again
-                pass
+        path = self.folder / key[:2] / f"{key}{self.suffix}"
+        try:
+            self.remembered[key] = path.read_text(encoding="utf-8")
+            return self.remembered[key]
+        except (OSError, UnicodeDecodeError):  # not there yet, or unreadable: compute again
+            pass
         result = self.remembered[key] = compute()
-        if path is not None:
-            _write_atomically(path, result)
+        _write_atomically(path, result)
         return result
 
 
-def memoised(convert, folder: Path | None, salt: str):
-    """``convert`` (a pure str -> str function) whose results are remembered, and kept as files
-    in ``folder`` if one is given. Safe to call from several threads."""
+def memoised(convert, folder: Path, salt: str):
+    """``convert`` (a pure str -> str function) whose results are kept as files in ``folder``."""
     memo = _Memo(folder, salt, suffix=".rst")
 
     @functools.wraps(convert)
