@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -86,3 +87,43 @@ def test_clean_build_starts_notebooks_before_sphinx_lists_its_sources(mini_proje
     again = mini_project.build()
     assert again.returncode == 0, again.output
     assert again.output.index("updating environment") < again.output.index("executing 1 notebook")
+
+
+PRIORITY_RECORDER = """\
+import os
+from pathlib import Path
+
+def _mark(app, docname, source):
+    if docname == "index":
+        (Path(app.srcdir) / "reading-priority").write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+
+def setup(app):
+    app.connect("source-read", _mark)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+
+def test_sphinx_reads_at_a_lower_priority_than_the_kernels_while_notebooks_run(mini_project):
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    if own >= 19:
+        pytest.skip("this process already runs at the lowest priority")
+    (mini_project.srcdir / "recorder.py").write_text(PRIORITY_RECORDER)
+    conf = mini_project.srcdir / "conf.py"
+    conf.write_text(
+        "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"
+        + conf.read_text().replace("extensions = [", "extensions = ['recorder', ", 1)
+    )
+    record = (
+        "import os, pathlib\n"
+        "priority = os.getpriority(os.PRIO_PROCESS, 0)\n"
+        "pathlib.Path('../kernel-priority').write_text(str(priority))"
+    )
+    mini_project.add_notebook(
+        "records", python_notebook(new_markdown_cell("# Records"), new_code_cell(record))
+    )
+    result = mini_project.build()
+    assert result.returncode == 0, result.output
+    reading = int((mini_project.srcdir / "reading-priority").read_text())
+    kernel = int((mini_project.srcdir / "kernel-priority").read_text())
+    assert kernel == own
+    assert reading > kernel

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pybtex.plugin
 import pytest
@@ -109,3 +114,62 @@ def test_code_that_fails_to_lex_is_never_kept(tmp_path):
         with pytest.raises(ErrorToken):
             memo("x = $\n", lexer, HtmlFormatter())
     assert not list(tmp_path.rglob("*.html"))
+
+
+# Run in a fresh, single-threaded interpreter: forking the test process could copy its threads.
+FORKED_READER = """
+import json, multiprocessing
+from sphinx.environment import BuildEnvironment
+from mle_handbook.sphinxext import speedups
+
+speedups.lighten_reader_environments(None, None)
+env = BuildEnvironment.__new__(BuildEnvironment)
+env.__dict__.update(
+    intersphinx_cache={"https://docs.python.org/3": ("python", 0, {})},
+    intersphinx_inventory={"py:class": {}},
+    intersphinx_named_inventory={"python": {}},
+    all_docs={"index": 0.0},
+)
+
+def names():
+    return sorted(env.__getstate__())
+
+if __name__ == "__main__":
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        print(json.dumps({"main": names(), "reader": pool.apply(names)}))
+"""
+
+
+def test_reader_processes_send_their_environment_back_without_inventories(tmp_path):
+    script = tmp_path / "reader.py"
+    script.write_text(FORKED_READER)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    names = json.loads(done.stdout)
+    # The main process (which saves environment.pickle) keeps the inventories.
+    assert set(speedups.INVENTORY_ATTRIBUTES) <= set(names["main"])
+    # A forked reader leaves them out, and keeps the rest.
+    assert "all_docs" in names["reader"]
+    assert not set(speedups.INVENTORY_ATTRIBUTES) & set(names["reader"])
+
+
+@pytest.mark.slow
+def test_parallel_build_still_resolves_intersphinx_references(mini_project):
+    inventory = Path(__file__).resolve().parents[2] / "docs" / "_intersphinx" / "python.inv"
+    conf = mini_project.srcdir / "conf.py"
+    conf.write_text(
+        conf.read_text().replace("'nbsphinx']", "'nbsphinx', 'sphinx.ext.intersphinx']")
+        + f"intersphinx_mapping = {{'python': ('https://docs.python.org/3', '{inventory}')}}\n"
+    )
+    pages = mini_project.srcdir / "pages"
+    pages.mkdir()
+    for n in range(8):  # Sphinx reads in parallel only from six documents
+        (pages / f"p{n}.md").write_text(
+            f"---\norphan: true\n---\n# Page {n}\n\nSee {{py:class}}`int`.\n"
+        )
+    result = mini_project.build("-j", "3")
+    assert result.returncode == 0, result.output
+    assert re.search(r"reading sources\.\.\. \[.*\] \S+ \.\. \S+", result.output)  # in chunks
+    for n in range(8):
+        html = (result.outdir / "pages" / f"p{n}.html").read_text()
+        assert "https://docs.python.org/3/library/functions.html#int" in html

@@ -2,6 +2,7 @@
 
 Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one phase:
 
+- :mod:`.collection`: explicit garbage collections instead of automatic ones while building;
 - :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
 - :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
   template compilation);
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-from . import alt_text, downloads, epub, execution, launch, speedups, tools
+from . import alt_text, collection, downloads, epub, execution, launch, speedups, tools
 
 STATIC = Path(__file__).parent / "static"
 
@@ -31,6 +32,8 @@ def _add_static_path(app: Sphinx, config) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    # First, so that loading the other extensions runs without automatic collections too.
+    collection.pause(app)
     app.add_config_value("mle_handbook_timeout", 180, "env", types=[int])
     app.add_config_value("mle_handbook_jobs", 2, "", types=[int])
     app.add_config_value("mle_handbook_cache_dir", "", "", types=[str])
@@ -38,12 +41,14 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("mle_handbook_repository_url", "", "env", types=[str])
     app.add_config_value("mle_handbook_repository_branch", "main", "env", types=[str])
 
+    app.connect("config-inited", collection.freeze, priority=900)  # once the others are loaded
     app.connect("config-inited", tools.make_pandoc_visible)
     # After make_pandoc_visible: the conversion cache's key names the pandoc version.
     app.connect("config-inited", speedups.memoise_markdown_conversion, priority=600)
     app.connect("config-inited", speedups.memoise_highlighting)
     app.connect("config-inited", speedups.remember_pybtex_plugins)
     app.connect("config-inited", speedups.share_notebook_templates)
+    app.connect("config-inited", speedups.lighten_reader_environments)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", launch.check_repository_url)
     # Before the other extensions' builder-inited work (bibliographies, inventories).
@@ -58,6 +63,9 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", epub.close_tab_inputs)
     app.connect("build-finished", downloads.write_notebook_downloads)
     app.connect("build-finished", execution.stop_services)
+    app.connect("doctree-read", collection.collect_now_and_then)
+    app.connect("doctree-resolved", collection.collect_now_and_then)
+    app.connect("build-finished", collection.resume, priority=900)
     app.add_css_file("mle-handbook.css")
     app.add_js_file("mle-handbook.js", priority=600)  # after Sphinx's translations.js (500)
     return {

@@ -31,6 +31,11 @@ from . import pages, speedups
 
 logger = logging.getLogger(__name__)
 
+#: How much lower Sphinx's reading thread runs while notebooks execute (see
+#: :meth:`_Running._yield_to_notebooks`): at 10, the scheduler gives it about a tenth of the
+#: share of a core a kernel gets when both want one.
+NICENESS = 10
+
 
 def _is_notebook(env, docname: str) -> bool:
     return str(env.doc2path(docname)).endswith(".ipynb")
@@ -89,15 +94,30 @@ def stop_services(app, exception) -> None:
         running.close()
         app._mle_running = None
     _stop_server(app)
+    stopping = getattr(app, "_mle_spark_stopping", None)
+    if stopping is not None:
+        stopping.join()
+        app._mle_spark_stopping = None
 
 
-def _stop_server(app) -> None:
-    """Stop the build's Spark server, if it runs: after its last notebook, or at the end."""
+def _stop_server(app, *, wait: bool = True) -> None:
+    """Stop the build's Spark server, if it runs: after its last notebook, or at the end.
+
+    After the last Spark notebook (``wait=False``) the server is stopped in a thread of its own:
+    the JVM takes a moment to shut down, and the build reads that notebook and writes the pages
+    meanwhile; :func:`stop_services` waits for it before the build ends."""
     server = getattr(app, "_mle_spark_server", None)
-    if server is not None:
+    if server is None:
+        return
+    app._mle_spark_server = None
+    os.environ.pop("SPARK_REMOTE", None)
+    if wait:
         server.stop()
-        app._mle_spark_server = None
-        os.environ.pop("SPARK_REMOTE", None)
+    else:
+        app._mle_spark_stopping = threading.Thread(
+            target=server.stop, name="spark-connect-stop", daemon=True
+        )
+        app._mle_spark_stopping.start()
 
 
 def _cache(app):
@@ -241,6 +261,40 @@ class _Running:
         self.workers = ProcessPoolExecutor(
             max_workers=jobs, mp_context=multiprocessing.get_context("spawn")
         )
+        self.yielding = False
+
+    def _yield_to_notebooks(self) -> None:
+        """Lower this thread's CPU priority while the notebooks run.
+
+        The notebooks are the build's critical path; what Sphinx does meanwhile (reading the
+        other pages, converting the executed notebooks) is not, as long as it is done by the
+        time the last notebook finishes. So the thread that reads (and the pandoc processes it
+        starts) takes a lower priority, and the kernels, the worker processes that drive them
+        and the Spark server get the cores first. Every process that must keep the normal
+        priority is started before (the workers here, the server's thread in :meth:`submit`);
+        on Linux a priority belongs to one thread and is inherited by what it starts.
+        """
+        if self.yielding or not hasattr(os, "setpriority"):
+            return
+        for _ in range(self.jobs):  # start every worker process now, at the normal priority
+            self.workers.submit(int)
+        try:
+            self.priority = os.getpriority(os.PRIO_PROCESS, 0)
+            os.setpriority(os.PRIO_PROCESS, 0, min(self.priority + NICENESS, 19))
+        except OSError:
+            return
+        self.yielding = True
+
+    def _restore_priority(self) -> None:
+        """Back to the normal priority for writing, where the system allows it (raising a
+        priority again needs privileges most users lack; on an otherwise idle machine the lower
+        one makes no difference to the writing)."""
+        if self.yielding:
+            self.yielding = False
+            try:
+                os.setpriority(os.PRIO_PROCESS, 0, self.priority)
+            except OSError:
+                pass
 
     def submit(self, notebooks: dict[str, nbformat.NotebookNode]) -> None:
         spark = {d for d, nb in notebooks.items() if needs_spark(nb)}
@@ -258,6 +312,7 @@ class _Running:
         self.notebooks.update(notebooks)
         for docname in execution_order(notebooks, spark):
             self.futures[docname] = self.pool.submit(self._run, docname)
+        self._yield_to_notebooks()
 
     def _start_server(self) -> None:
         try:
@@ -279,7 +334,7 @@ class _Running:
             with self.lock:
                 self.spark_left -= 1
                 if not self.spark_left:  # the last Spark notebook: stop the server now
-                    _stop_server(self.app)
+                    _stop_server(self.app, wait=False)
 
     def _execute(self, docname: str) -> ExecutionResult:
         nb = self.notebooks[docname]
@@ -323,6 +378,7 @@ class _Running:
         self.workers.shutdown(wait=True, cancel_futures=True)
         if self.starter is not None:
             self.starter.join()
+        self._restore_priority()
 
 
 def finish_reading(app, env) -> None:

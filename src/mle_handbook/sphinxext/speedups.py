@@ -16,6 +16,9 @@
 - nbsphinx makes a new nbconvert exporter for every notebook, and each compiles nbconvert's
   reST templates into a Jinja environment of its own (about 0.12 s a notebook). The compiled
   code is kept in memory for the life of the process and shared by every such environment.
+- Sphinx's parallel reader processes each pickle their whole environment back to the main
+  process, intersphinx's inventories included (3.1 of its 3.5 MB here), though merging never
+  uses them. Readers now leave the inventories out.
 """
 
 from __future__ import annotations
@@ -193,3 +196,35 @@ def share_notebook_templates(app, config) -> None:
 
     nbsphinx.Exporter._create_environment = _create_environment
     nbsphinx.Exporter._mle_shared_templates = True
+
+
+#: What sphinx.ext.intersphinx keeps in the environment: the loaded inventories.
+INVENTORY_ATTRIBUTES = ("intersphinx_cache", "intersphinx_inventory", "intersphinx_named_inventory")
+
+
+def lighten_reader_environments(app, config) -> None:
+    """Leave the intersphinx inventories out of the environments that Sphinx's parallel reader
+    processes send back.
+
+    Each reader process pickles its whole environment for the main process to merge. The
+    inventories make up most of it (for this handbook's five, 3.5 MB with them and 0.4 MB
+    without; 67 ms to pickle against 22 ms), but merging never looks at them: the main process
+    keeps its own, loaded before the readers were forked. The environment the main process saves
+    (``environment.pickle``) still holds them; readers still use them while reading.
+    """
+    from sphinx.environment import BuildEnvironment
+
+    if getattr(BuildEnvironment.__getstate__, "_mle_lightened", False):
+        return
+    getstate, main = BuildEnvironment.__getstate__, os.getpid()
+
+    @functools.wraps(getstate)
+    def __getstate__(self):
+        state = getstate(self)
+        if os.getpid() != main:  # a forked reader, sending its environment back
+            for name in INVENTORY_ATTRIBUTES:
+                state.pop(name, None)
+        return state
+
+    __getstate__._mle_lightened = True
+    BuildEnvironment.__getstate__ = __getstate__

@@ -1,0 +1,56 @@
+"""Python's cyclic garbage collector during a build: explicit collections instead of automatic ones.
+
+A build makes hundreds of thousands of short-lived objects, and docutils trees are cyclic (every
+node points at its parent). CPython collects automatically every 700 net allocations, and each
+collection of an older generation walks every object the build holds so far, the imported
+modules included. So, from the moment this extension is loaded until the build finishes:
+
+- automatic collection is off;
+- once every extension is loaded (``config-inited``), the objects that exist then (modules,
+  classes, settings, which live as long as the process) are frozen out of later collections;
+- every :data:`COLLECT_EVERY` documents read or resolved for writing, one explicit collection
+  frees what they left behind, so memory stays bounded;
+- at ``build-finished`` the collector is put back as it was (a build run inside a longer-lived
+  process, such as the test suite, leaves it unchanged).
+
+See the authors' guide for the measurements.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from sphinx.application import Sphinx
+
+#: Documents read or resolved between two explicit collections.
+COLLECT_EVERY = 20
+
+
+def pause(app: Sphinx) -> None:
+    """Turn automatic collection off for this build (if it is on)."""
+    if gc.isenabled():
+        gc.disable()
+        app._mle_gc_paused = True
+
+
+def freeze(app: Sphinx, config) -> None:
+    """Leave what exists once the extensions are loaded out of every later collection."""
+    if getattr(app, "_mle_gc_paused", False):
+        gc.freeze()
+
+
+def collect_now_and_then(app: Sphinx, *args) -> None:
+    """Collect once every :data:`COLLECT_EVERY` documents (``doctree-read``, ``doctree-resolved``)."""
+    if not getattr(app, "_mle_gc_paused", False):
+        return
+    app._mle_gc_count = getattr(app, "_mle_gc_count", 0) + 1
+    if app._mle_gc_count % COLLECT_EVERY == 0:
+        gc.collect()
+
+
+def resume(app: Sphinx, exception) -> None:
+    """Put the collector back as it was before the build."""
+    if getattr(app, "_mle_gc_paused", False):
+        app._mle_gc_paused = False
+        gc.unfreeze()
+        gc.enable()

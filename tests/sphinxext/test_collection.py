@@ -1,0 +1,61 @@
+"""A build collects garbage explicitly, now and then, and leaves the collector as it found it."""
+
+from __future__ import annotations
+
+import gc
+from types import SimpleNamespace
+
+import pytest
+
+from mle_handbook.sphinxext import collection
+
+
+@pytest.fixture
+def collections():
+    """The generations collected while the test runs."""
+    seen = []
+
+    def note(phase, info):
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(note)
+    yield seen
+    gc.callbacks.remove(note)
+    gc.enable()
+    gc.unfreeze()
+
+
+def test_automatic_collection_is_off_during_a_build_and_back_after_it(collections):
+    app = SimpleNamespace()
+    collection.pause(app)
+    collection.freeze(app, None)
+    assert not gc.isenabled()
+    garbage = [[] for _ in range(50_000)]  # would trigger dozens of automatic collections
+    for item in garbage:
+        item.append(item)
+    del garbage
+    assert collections == []
+    collection.resume(app, None)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_one_full_collection_every_so_many_documents(collections):
+    app = SimpleNamespace()
+    collection.pause(app)
+    for _ in range(collection.COLLECT_EVERY * 3 - 1):
+        collection.collect_now_and_then(app, "doc", None)
+    assert collections == [2, 2]
+    collection.resume(app, None)
+
+
+def test_a_process_that_had_the_collector_off_keeps_it_off(collections):
+    gc.disable()
+    app = SimpleNamespace()
+    collection.pause(app)
+    collection.freeze(app, None)
+    collection.collect_now_and_then(app, "doc", None)
+    collection.resume(app, None)
+    assert not gc.isenabled()
+    assert gc.get_freeze_count() == 0
