@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -274,8 +275,8 @@ class _Running:
         priority is started before (the workers here, the server's thread in :meth:`submit`);
         on Linux a priority belongs to one thread and is inherited by what it starts.
         """
-        if self.yielding or not hasattr(os, "setpriority"):
-            return
+        if self.yielding or not sys.platform.startswith("linux"):
+            return  # elsewhere a priority belongs to the whole process, kernels' parent included
         for _ in range(self.jobs):  # start every worker process now, at the normal priority
             self.workers.submit(int)
         try:
