@@ -133,3 +133,12 @@ def test_a_failing_part_is_recorded_in_the_report_not_raised():
         raise RuntimeError("the Read the Docs steps failed: no network")
     assert "no network" in report["failures"]["read_the_docs"]
     assert "## read_the_docs: failed" in bench.render_markdown(report)
+
+
+def test_a_ratio_just_over_its_target_is_missed_not_rounded_down():
+    # 10.04 % rounds to 10.0 %, and 1.1004 to 1.100: both still miss.
+    report = _report([_run(uncached=100.0, alone=100.0 / 1.1004, cached=10.04)])
+    met = {t: ok for t, _, ok in bench.verdicts(report)}
+    assert not met["build overhead ≤ 1.10 × notebooks alone"]
+    assert not met["cached clean build ≤ 10% of uncached"]
+    assert "10.04%" in bench.render_markdown(report)

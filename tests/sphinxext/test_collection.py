@@ -27,7 +27,7 @@ def collections():
 
 
 def test_automatic_collection_is_off_during_a_build_and_back_after_it(collections):
-    app = SimpleNamespace()
+    app = SimpleNamespace(parallel=3)
     collection.pause(app)
     collection.freeze(app, None)
     assert not gc.isenabled()
@@ -42,7 +42,7 @@ def test_automatic_collection_is_off_during_a_build_and_back_after_it(collection
 
 
 def test_one_full_collection_every_so_many_documents(collections):
-    app = SimpleNamespace()
+    app = SimpleNamespace(parallel=3)
     collection.pause(app)
     for _ in range(collection.COLLECT_EVERY * 3 - 1):
         collection.collect_now_and_then(app, "doc", None)
@@ -52,10 +52,20 @@ def test_one_full_collection_every_so_many_documents(collections):
 
 def test_a_process_that_had_the_collector_off_keeps_it_off(collections):
     gc.disable()
-    app = SimpleNamespace()
+    app = SimpleNamespace(parallel=3)
     collection.pause(app)
     collection.freeze(app, None)
     collection.collect_now_and_then(app, "doc", None)
     collection.resume(app, None)
     assert not gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+def test_a_serial_build_keeps_automatic_collection(collections):
+    app = SimpleNamespace(parallel=1)
+    collection.pause(app)
+    collection.freeze(app, None)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    collection.resume(app, None)
+    assert gc.isenabled()

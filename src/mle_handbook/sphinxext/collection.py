@@ -3,7 +3,8 @@
 A build makes hundreds of thousands of short-lived objects, and docutils trees are cyclic (every
 node points at its parent). CPython collects automatically every 700 net allocations, and each
 collection of an older generation walks every object the build holds so far, the imported
-modules included. So, from the moment this extension is loaded until the build finishes:
+modules included. So, in a parallel build (``-j``, as ``make html`` runs it), from the moment
+this extension is loaded until the build finishes:
 
 - automatic collection is off;
 - once every extension is loaded (``config-inited``), the objects that exist then (modules,
@@ -13,7 +14,11 @@ modules included. So, from the moment this extension is loaded until the build f
 - at ``build-finished`` the collector is put back as it was (a build run inside a longer-lived
   process, such as the test suite, leaves it unchanged).
 
-See the authors' guide for the measurements.
+A serial build (Read the Docs runs ``sphinx-build`` without ``-j``) keeps automatic collection:
+that is where memory is limited, and there the explicit collections left the main process
+30 MB larger at its peak (196 MB against 166 MB for a cached build of this handbook), while
+the time saved matters little next to executing the notebooks. See the authors' guide for the
+measurements.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ COLLECT_EVERY = 20
 
 
 def pause(app: Sphinx) -> None:
-    """Turn automatic collection off for this build (if it is on)."""
-    if gc.isenabled():
+    """Turn automatic collection off for this build, if it is on and the build is parallel."""
+    if app.parallel > 1 and gc.isenabled():
         gc.disable()
         app._mle_gc_paused = True
 
