@@ -44,8 +44,8 @@ def _waiting_notebook():
     return python_notebook(new_markdown_cell("# Waits"), new_code_cell(WAIT_FOR_INDEX))
 
 
-def _with_recorder(mini_project):
-    (mini_project.srcdir / "recorder.py").write_text(RECORDER)
+def _with_recorder(mini_project, source: str = RECORDER):
+    (mini_project.srcdir / "recorder.py").write_text(source)
     conf = mini_project.srcdir / "conf.py"
     conf.write_text(
         "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"
@@ -110,12 +110,7 @@ def test_sphinx_reads_at_a_lower_priority_than_the_kernels_while_notebooks_run(m
     own = os.getpriority(os.PRIO_PROCESS, 0)
     if own >= 19:
         pytest.skip("this process already runs at the lowest priority")
-    (mini_project.srcdir / "recorder.py").write_text(PRIORITY_RECORDER)
-    conf = mini_project.srcdir / "conf.py"
-    conf.write_text(
-        "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"
-        + conf.read_text().replace("extensions = [", "extensions = ['recorder', ", 1)
-    )
+    _with_recorder(mini_project, PRIORITY_RECORDER)
     record = (
         "import os, pathlib\n"
         "priority = os.getpriority(os.PRIO_PROCESS, 0)\n"

@@ -163,7 +163,7 @@ def test_parallel_build_still_resolves_intersphinx_references(mini_project):
     )
     pages = mini_project.srcdir / "pages"
     pages.mkdir()
-    for n in range(8):  # Sphinx reads in parallel only from six documents
+    for n in range(8):  # enough pages for reader processes of several pages each
         (pages / f"p{n}.md").write_text(
             f"---\norphan: true\n---\n# Page {n}\n\nSee {{py:class}}`int`.\n"
         )
