@@ -6,6 +6,7 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
 - :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
 - :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
   template compilation);
+- :mod:`.pandoc_batch`: converts each notebook's Markdown cells in two pandoc runs, not two a cell;
 - :mod:`.execution`: executes the notebooks Sphinx is about to read, in parallel, reports failures
   in one readable block per notebook, and hands nbsphinx the executed copy;
 - :mod:`.pages`: pure notebook-to-notebook decorations of exercise pages (collapsed solutions,
@@ -22,7 +23,17 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-from . import alt_text, collection, downloads, epub, execution, launch, speedups, tools
+from . import (
+    alt_text,
+    collection,
+    downloads,
+    epub,
+    execution,
+    launch,
+    pandoc_batch,
+    speedups,
+    tools,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -48,6 +59,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", speedups.memoise_highlighting)
     app.connect("config-inited", speedups.remember_pybtex_plugins)
     app.connect("config-inited", speedups.share_notebook_templates)
+    app.connect("config-inited", pandoc_batch.use_batched_pandoc)
     app.connect("config-inited", speedups.lighten_reader_environments)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", launch.check_repository_url)

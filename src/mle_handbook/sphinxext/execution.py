@@ -28,7 +28,7 @@ from ..budgets import execution_order, finishing_order
 from ..exercises.execute import ExecutionResult, collect_results, execute_in_environment
 from ..exercises.markers import is_exercise, project_meta
 from ..exercises.validate import ExerciseFormatError, validate
-from . import pages, speedups
+from . import pages, pandoc_batch, speedups
 
 logger = logging.getLogger(__name__)
 
@@ -400,12 +400,16 @@ def use_executed_notebook(app, docname: str, source: list[str]) -> None:
         return
     running = getattr(app, "_mle_running", None)
     if running is not None and docname in running.futures:
+        if not running.futures[docname].done():
+            # Waiting anyway: convert the Markdown of the notebooks still running meanwhile.
+            for waiting in running.futures:
+                pandoc_batch.prefetch(running.notebooks[waiting])
         app._mle_executed[docname] = running.result(docname)
     result = getattr(app, "_mle_executed", {}).get(docname)
     if result is None:
         return
     for data in project_meta(result.notebook).get("data", []):
         app.env.note_dependency(str((Path(app.env.doc2path(docname)).parent / data).resolve()))
-    source[0] = nbformat.writes(
-        pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name)
-    )
+    page = pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name)
+    pandoc_batch.prefetch(page)  # what the waiting above did not convert
+    source[0] = nbformat.writes(page)

@@ -101,11 +101,18 @@ class _Memo:
         self.folder, self.salt, self.suffix = folder, salt, suffix
         self.remembered: dict[str, str] = {}
 
-    def get(self, text: str, compute) -> str:
+    def _key(self, text: str) -> tuple[str, Path]:
         key = hashlib.sha256(f"{self.salt}\0{text}".encode()).hexdigest()
+        return key, self.folder / key[:2] / f"{key}{self.suffix}"
+
+    def has(self, text: str) -> bool:
+        key, path = self._key(text)
+        return key in self.remembered or path.exists()
+
+    def get(self, text: str, compute) -> str:
+        key, path = self._key(text)
         if key in self.remembered:
             return self.remembered[key]
-        path = self.folder / key[:2] / f"{key}{self.suffix}"
         try:
             self.remembered[key] = path.read_text(encoding="utf-8")
             return self.remembered[key]
@@ -124,6 +131,7 @@ def memoised(convert, folder: Path, salt: str):
     def wrapper(text: str) -> str:
         return memo.get(text, lambda: convert(text))
 
+    wrapper.memo = memo
     return wrapper
 
 
