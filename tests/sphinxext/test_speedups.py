@@ -173,3 +173,28 @@ def test_parallel_build_still_resolves_intersphinx_references(mini_project):
     for n in range(8):
         html = (result.outdir / "pages" / f"p{n}.html").read_text()
         assert "https://docs.python.org/3/library/functions.html#int" in html
+
+
+@pytest.mark.slow
+def test_compiled_page_templates_are_kept_in_the_cache_folder_and_reused(mini_project):
+    cache = ("-D", "mle_handbook_cache_dir=_build/.jupyter-cache")
+    first = mini_project.build(*cache)
+    assert first.returncode == 0, first.output
+    compiled = sorted((mini_project.srcdir / "_build" / ".jupyter-cache" / "jinja").rglob("*"))
+    compiled = {p: p.stat().st_mtime_ns for p in compiled if p.is_file()}
+    assert len(compiled) >= 3  # the theme's page templates, at least
+    page = (first.outdir / "index.html").read_text()
+    shutil.rmtree(first.outdir)
+    second = mini_project.build(*cache)
+    assert second.returncode == 0, second.output
+    assert (second.outdir / "index.html").read_text() == page
+    # Loaded, not compiled again: no file was written anew.
+    after = (mini_project.srcdir / "_build" / ".jupyter-cache" / "jinja").rglob("*")
+    assert {p: p.stat().st_mtime_ns for p in after if p.is_file()} == compiled
+
+
+@pytest.mark.slow
+def test_page_templates_are_not_kept_without_a_cache_folder(mini_project):
+    plain = mini_project.build()
+    assert plain.returncode == 0, plain.output
+    assert not list(mini_project.srcdir.rglob("__jinja2_*"))

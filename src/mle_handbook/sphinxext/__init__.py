@@ -5,7 +5,7 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
 - :mod:`.collection`: explicit garbage collections instead of automatic ones while building;
 - :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
 - :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
-  template compilation);
+  template compilation, for notebooks and for pages);
 - :mod:`.pandoc_batch`: converts each notebook's Markdown cells in two pandoc runs, not two a cell;
 - :mod:`.execution`: executes the notebooks Sphinx is about to read, in parallel, reports failures
   in one readable block per notebook, and hands nbsphinx the executed copy;
@@ -65,6 +65,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", launch.check_repository_url)
     # Before the other extensions' builder-inited work (bibliographies, inventories).
     app.connect("builder-inited", execution.start_notebooks_early, priority=100)
+    app.connect("builder-inited", speedups.keep_compiled_page_templates)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
     app.connect("env-before-read-docs", execution.execute_notebooks)
     app.connect("source-read", execution.use_executed_notebook)
