@@ -198,3 +198,41 @@ def test_page_templates_are_not_kept_without_a_cache_folder(mini_project):
     plain = mini_project.build()
     assert plain.returncode == 0, plain.output
     assert not list(mini_project.srcdir.rglob("__jinja2_*"))
+
+
+def test_code_highlighted_ahead_is_what_the_writer_then_finds(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import nbformat
+    import sphinx.highlighting
+    from sphinx.highlighting import PygmentsBridge
+
+    highlight = getattr(sphinx.highlighting.highlight, "__wrapped__", sphinx.highlighting.highlight)
+    expected = PygmentsBridge("html").highlight_block("x = 1  # one", "ipython3", force=False)
+    highlighted = []
+
+    def counting(code, lexer, formatter, outfile=None):
+        highlighted.append(code)
+        return highlight(code, lexer, formatter, outfile)
+
+    memo = speedups.memoised_highlight(counting, tmp_path)
+    monkeypatch.setattr(sphinx.highlighting, "highlight", memo)
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("x = 1  # one"), nbformat.v4.new_markdown_cell("*x*")]
+    )
+    bridge = PygmentsBridge("html")
+    app = SimpleNamespace(
+        builder=SimpleNamespace(highlighter=bridge),
+        config=SimpleNamespace(mle_handbook_cache_dir=""),
+    )
+    speedups.highlight_ahead(app, nb)  # no cache folder: nothing done ahead
+    assert highlighted == []
+    app.config.mle_handbook_cache_dir = "cache"
+    speedups.highlight_ahead(app, nb)
+    assert highlighted == ["x = 1  # one"]
+    # The writer's call, as Sphinx's HTML translator makes it for a notebook's code cell:
+    written = bridge.highlight_block(
+        "x = 1  # one", "ipython3", opts={}, linenos=False, force=False
+    )
+    assert written == expected
+    assert highlighted == ["x = 1  # one"]  # found in the memo, not highlighted again

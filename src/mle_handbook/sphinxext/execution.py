@@ -401,9 +401,13 @@ def use_executed_notebook(app, docname: str, source: list[str]) -> None:
     running = getattr(app, "_mle_running", None)
     if running is not None and docname in running.futures:
         if not running.futures[docname].done():
-            # Waiting anyway: convert the Markdown of the notebooks still running meanwhile.
+            # Waiting anyway: convert the Markdown of the notebooks still running meanwhile, and
+            # highlight the code of this one (at this thread's lower priority). Exercise pages
+            # show their code changed (solutions, tests), so only the writer can highlight it.
             for waiting in running.futures:
                 pandoc_batch.prefetch(running.notebooks[waiting])
+            if not is_exercise(running.notebooks[docname]):
+                speedups.highlight_ahead(app, running.notebooks[docname])
         app._mle_executed[docname] = running.result(docname)
     result = getattr(app, "_mle_executed", {}).get(docname)
     if result is None:

@@ -72,6 +72,27 @@ def memoise_highlighting(app, config) -> None:
     sphinx.highlighting.highlight = memoised_highlight(highlight, folder)
 
 
+def highlight_ahead(app, nb) -> None:
+    """Highlight ``nb``'s code cells as Sphinx's writer will (into the memo of
+    :func:`memoise_highlighting`), while the build waits for notebooks anyway: the writer
+    processes, forked later, then find them done. Nothing without a cache folder; code that fails
+    to lex is left for the writer, which warns about it."""
+    highlighter = getattr(app.builder, "highlighter", None)
+    if not app.config.mle_handbook_cache_dir or highlighter is None:
+        return
+    # What the kernel will report: the handbook's notebooks all run IPython ("python3").
+    language = nb.metadata.get("language_info", {}).get("pygments_lexer") or "ipython3"
+    with logging.suppress_logging():
+        for cell in nb.cells:
+            if cell.cell_type == "code" and cell.source.strip():
+                try:
+                    highlighter.highlight_block(
+                        cell.source, language, opts={}, linenos=False, force=False
+                    )
+                except Exception:  # noqa: BLE001 - the writer reports it when it highlights
+                    pass
+
+
 def memoised_highlight(highlight, folder: Path):
     """``pygments.highlight(code, lexer, formatter)``, kept as files in ``folder``: the key names
     the code, the lexer's and the formatter's classes and options and the lexer's filters
