@@ -236,3 +236,27 @@ def test_code_highlighted_ahead_is_what_the_writer_then_finds(tmp_path, monkeypa
     )
     assert written == expected
     assert highlighted == ["x = 1  # one"]  # found in the memo, not highlighted again
+
+
+def test_a_style_formats_each_entry_once_and_gives_the_same_text():
+    from pybtex.database import Entry, Person
+    from pybtex.style.formatting import BaseStyle
+    from pybtex.style.formatting.unsrt import Style
+
+    entry = Entry("article", fields={"title": "Trees", "journal": "J", "year": "2001"})
+    entry.persons["author"] = [Person("Breiman, Leo")]
+    other = Entry("article", fields={"title": "Forests", "journal": "J", "year": "2001"})
+    other.persons["author"] = [Person("Breiman, Leo")]
+    plain = Style().format_entry("1", entry).text.render_as("text")
+    speedups.format_entries_once(None, None)
+    assert hasattr(BaseStyle.format_entry, "__wrapped__")
+    style = Style()
+    calls = []
+    template = style.get_article_template
+    style.get_article_template = lambda e: calls.append(e) or template(e)
+    first = style.format_entry("1", entry)
+    assert style.format_entry("1", entry) is first and len(calls) == 1
+    assert first.text.render_as("text") == plain
+    assert style.format_entry("2", entry) is not first  # another label
+    assert style.format_entry("1", other).text.render_as("text") != plain  # another entry
+    assert Style().format_entry("1", entry) is not first  # another style object
