@@ -148,3 +148,14 @@ def test_the_index_misses_whenever_jupyter_cache_would(tmp_path, change):
     assert cache._indexed(keyed) is None
     with pytest.raises(KeyError):
         cache.cache.match_cache_notebook(keyed)
+
+
+def test_a_hit_the_index_did_not_know_is_indexed_for_next_time(tmp_path):
+    cache = ExecutionCache(tmp_path / "cache")
+    cache.store(_run(_lesson()), tmp_path / "a.ipynb", uri="a.ipynb")
+    for entry in (tmp_path / "cache" / INDEX).glob("*.json"):
+        entry.unlink()  # as a cache filled before the index existed
+    keyed = cache._keyed(_lesson(), tmp_path / "a.ipynb")
+    assert cache._indexed(keyed) is None
+    assert cache.lookup(_lesson(), tmp_path / "a.ipynb") is not None  # from jupyter-cache
+    assert cache._indexed(keyed) is not None

@@ -149,9 +149,12 @@ class ExecutionCache:
         merged = self._indexed(keyed)
         if merged is None:
             try:
-                _, merged = self.cache.merge_match_into_notebook(keyed)
+                pk, merged = self.cache.merge_match_into_notebook(keyed)
             except KeyError:
                 return None
+            # Stored before the index existed: index it, so that the next look-up is quick.
+            record = self.cache.get_cache_record(pk)
+            self._write_index(digest(keyed), {"hashkey": record.hashkey, "uri": record.uri})
         merged.metadata.pop(KEY, None)
         return merged
 
