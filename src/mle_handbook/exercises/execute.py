@@ -211,6 +211,11 @@ def execute_notebook(
     return ExecutionResult(str(path), nb, failures, checks, elapsed)
 
 
+def warm_up() -> None:
+    """Nothing: a worker process that runs it has imported this module (and nbclient with it),
+    so that its first notebook does not wait for that."""
+
+
 def execute_in_environment(
     nb: nbformat.NotebookNode, environ: dict[str, str | None], **kwargs
 ) -> ExecutionResult:

@@ -80,6 +80,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", collection.collect_now_and_then)
     app.connect("doctree-resolved", collection.collect_now_and_then)
     app.connect("build-finished", collection.resume, priority=900)
+    # Last: the worker processes start while Sphinx loads the other extensions.
+    execution.start_workers_early(app)
     app.add_css_file("mle-handbook.css")
     app.add_js_file("mle-handbook.js", priority=600)  # after Sphinx's translations.js (500)
     return {
