@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,6 +210,20 @@ def execute_notebook(
                 check.status, check.message = "failed", stop_failure[1]
         failures.sort(key=lambda f: f.cell)
     return ExecutionResult(str(path), nb, failures, checks, elapsed)
+
+
+def exit_with_parent(parent: int) -> None:
+    """Worker-process initializer: end this worker once the process that started it has ended,
+    also when that process ended without shutting its workers down (``os._exit`` after a
+    configuration error, a crash); otherwise the worker would wait for work forever, holding the
+    build's output streams open."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def warm_up() -> None:

@@ -29,6 +29,7 @@ from ..exercises.execute import (
     ExecutionResult,
     collect_results,
     execute_in_environment,
+    exit_with_parent,
     warm_up,
 )
 from ..exercises.markers import is_exercise, project_meta
@@ -49,7 +50,12 @@ EARLY_WORKERS = 2
 
 
 def _spawn_workers(jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def _configured(app, name: str, default):
