@@ -96,11 +96,10 @@ def start_workers_early(app) -> None:
 def _adopt_workers(app, jobs: int) -> ProcessPoolExecutor:
     """The workers :func:`start_workers_early` started if there are enough, else new ones."""
     early = getattr(app, "_mle_workers", None)
-    app._mle_workers = None
     if early is not None and jobs <= EARLY_WORKERS:
+        app._mle_workers = None
         return early
-    if early is not None:
-        early.shutdown(wait=False, cancel_futures=True)
+    release_workers(app)
     return _spawn_workers(jobs)
 
 
