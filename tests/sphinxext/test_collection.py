@@ -69,3 +69,30 @@ def test_a_serial_build_keeps_automatic_collection(collections):
     assert gc.get_freeze_count() == 0
     collection.resume(app, None)
     assert gc.isenabled()
+
+
+def test_collect_and_freeze_frees_garbage_and_leaves_survivors_out_of_later_collections(
+    collections,
+):
+    app = SimpleNamespace(parallel=3)
+    collection.pause(app)
+    kept = [[] for _ in range(1_000)]
+    garbage = [[] for _ in range(1_000)]
+    for item in garbage:
+        item.append(item)  # a cycle: only the collector frees it
+    del garbage
+    collection.collect_and_freeze(app)
+    assert collections == [2]
+    assert gc.get_freeze_count() >= len(kept)
+    assert not any(obj is kept for obj in gc.get_objects())  # frozen: not walked again
+    collection.resume(app, None)
+    assert gc.get_freeze_count() == 0
+
+
+def test_collect_and_freeze_does_nothing_in_a_serial_build(collections):
+    app = SimpleNamespace(parallel=1)
+    collection.pause(app)
+    collection.collect_and_freeze(app)
+    assert collections == []
+    assert gc.get_freeze_count() == 0
+    collection.resume(app, None)

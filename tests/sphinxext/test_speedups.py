@@ -238,6 +238,44 @@ def test_code_highlighted_ahead_is_what_the_writer_then_finds(tmp_path, monkeypa
     assert highlighted == ["x = 1  # one"]  # found in the memo, not highlighted again
 
 
+def test_lexers_and_page_templates_are_compiled_ahead_for_the_writers():
+    """What the main process compiles while it waits is what the writers then use: the lexer of
+    each language read (its class keeps the compiled rules) and the page layout's templates."""
+    from types import SimpleNamespace
+
+    import jinja2
+    from docutils import nodes
+    from pygments.lexers import find_lexer_class_by_name
+    from sphinx.highlighting import PygmentsBridge
+
+    layout = {
+        "page.html": '{% extends "layout.html" %}{% block body %}{{ body }}{% endblock %}',
+        "layout.html": '{% include "header.html" %}{% include item %}{% block body %}{% endblock %}',
+        "header.html": "<header></header>",
+        "unused.html": "never needed by a page",
+    }
+    environment = jinja2.Environment(loader=jinja2.DictLoader(layout))
+    app = SimpleNamespace(
+        builder=SimpleNamespace(
+            highlighter=PygmentsBridge("html"), templates=SimpleNamespace(environment=environment)
+        )
+    )
+    doctree = nodes.document(None, None)
+    doctree += nodes.literal_block("val x = 1", "val x = 1", language="scala")
+    doctree += nodes.literal_block("x", "x")  # no language: nothing to compile for it
+    lexer = find_lexer_class_by_name("scala")
+    if "_tokens" in lexer.__dict__:  # compiled by an earlier test: as in a fresh process
+        del lexer._tokens
+    speedups.note_languages(app, doctree)
+    assert app._mle_languages == {"scala": False}
+    speedups.prepare_writing_ahead(app)
+    assert app._mle_languages == {"scala": True}
+    assert "_tokens" in lexer.__dict__
+    compiled = {name for _, name in environment.cache.keys()}
+    assert compiled == {"page.html", "layout.html", "header.html"}
+    speedups.prepare_writing_ahead(SimpleNamespace(builder=None))  # no builder yet: nothing
+
+
 def test_a_style_formats_each_entry_once_and_gives_the_same_text():
     from pybtex.database import Entry, Person
     from pybtex.style.formatting import BaseStyle

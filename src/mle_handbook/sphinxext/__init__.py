@@ -73,12 +73,14 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-updated", execution.finish_reading)
     app.connect("source-read", epub.use_xhtml_safe_outputs, priority=600)  # after the above
     app.connect("doctree-read", alt_text.add_alt_text)
+    app.connect("doctree-read", speedups.note_languages)
     app.connect("html-collect-pages", epub.exclude_copied_notebooks)
     app.connect("html-page-context", epub.close_tab_inputs)
     app.connect("build-finished", downloads.write_notebook_downloads)
     app.connect("build-finished", execution.stop_services)
     app.connect("doctree-read", collection.collect_now_and_then)
     app.connect("doctree-resolved", collection.collect_now_and_then)
+    app.connect("env-updated", collection.collect_and_freeze, priority=900)  # after the others
     app.connect("build-finished", collection.resume, priority=900)
     # Last: the worker processes start while Sphinx loads the other extensions.
     execution.start_workers_early(app)

@@ -34,7 +34,7 @@ from ..exercises.execute import (
 )
 from ..exercises.markers import is_exercise, project_meta
 from ..exercises.validate import ExerciseFormatError, validate
-from . import pages, pandoc_batch, speedups
+from . import collection, pages, pandoc_batch, speedups
 
 logger = logging.getLogger(__name__)
 
@@ -481,6 +481,8 @@ def use_executed_notebook(app, docname: str, source: list[str]) -> None:
                 pandoc_batch.prefetch(running.notebooks[waiting])
             if not is_exercise(running.notebooks[docname]):
                 speedups.highlight_ahead(app, running.notebooks[docname])
+            speedups.prepare_writing_ahead(app)
+            collection.collect_and_freeze(app)
         app._mle_executed[docname] = running.result(docname)
     result = getattr(app, "_mle_executed", {}).get(docname)
     if result is None:
