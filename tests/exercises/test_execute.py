@@ -63,3 +63,55 @@ def test_untagged_error_in_a_worked_notebook_is_a_failure():
     assert [f.describe() for f in result.failures] == [
         "cell 2, line 1: ZeroDivisionError: division by zero"
     ]
+
+
+def _cwd_notebook():
+    return new_notebook(cells=[new_code_cell("import os\nprint(os.getcwd())")])
+
+
+def test_a_kernel_started_ahead_runs_the_first_notebook_of_its_folder(tmp_path):
+    from mle_handbook.exercises import execute
+
+    execute.start_kernel_ahead(tmp_path)
+    assert len(execute._STARTED_AHEAD) == 1
+    result = execute.execute_notebook(_cwd_notebook(), cwd=tmp_path)
+    assert result.ok, result.report()
+    assert result.notebook.cells[0].outputs[0]["text"].strip() == str(tmp_path)
+    assert execute._STARTED_AHEAD == []  # taken, and shut down after the notebook
+
+
+def test_a_kernel_started_ahead_waits_for_a_notebook_of_the_same_folder_and_environment(
+    tmp_path, monkeypatch
+):
+    from mle_handbook.exercises import execute
+
+    (tmp_path / "other").mkdir()
+    execute.start_kernel_ahead(tmp_path)
+    try:
+        other = execute.execute_notebook(_cwd_notebook(), cwd=tmp_path / "other")
+        assert other.notebook.cells[0].outputs[0]["text"].strip() == str(tmp_path / "other")
+        assert len(execute._STARTED_AHEAD) == 1  # another folder: a fresh kernel
+        monkeypatch.setenv("MLE_HANDBOOK_TEST_VARIABLE", "changed")
+        execute.execute_notebook(_cwd_notebook(), cwd=tmp_path)
+        assert len(execute._STARTED_AHEAD) == 1  # another environment: a fresh kernel
+    finally:
+        execute._shut_down_kernels_started_ahead()
+    assert execute._STARTED_AHEAD == []
+
+
+def test_kernels_started_ahead_and_never_used_end_with_their_process(tmp_path):
+    import subprocess
+    import sys
+
+    import psutil
+
+    code = (
+        "import sys\n"
+        "from mle_handbook.exercises import execute\n"
+        f"execute.start_kernel_ahead({str(tmp_path)!r})\n"
+        "print(execute._STARTED_AHEAD[0][1].provisioner.process.pid, flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    kernel = int(done.stdout.split()[-1])
+    assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == "zombie"

@@ -89,3 +89,22 @@ def test_no_workers_start_where_the_cache_may_hold_the_notebooks(tmp_path, no_fo
     app = _app(tmp_path, overrides={"mle_handbook_cache_dir": "cache"})
     execution.start_workers_early(app)
     assert getattr(app, "_mle_workers", None) is None
+
+
+def test_kernels_start_ahead_in_the_folders_of_the_first_notebooks(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_notebook
+
+    def notebook(folder: str, name: str, seconds: int, spark: bool = False) -> None:
+        nb = new_notebook()
+        nb.metadata["mle_handbook"] = {"budget_seconds": seconds, "spark": spark}
+        (tmp_path / folder).mkdir(exist_ok=True)
+        nbformat.write(nb, tmp_path / folder / f"{name}.ipynb")
+
+    notebook("short", "a", 10)
+    notebook("long", "b", 60)
+    notebook("spark", "c", 120, spark=True)  # waits for the server: never first
+    notebook("skipped", "d", 500)
+    app = _app(tmp_path, raw={"exclude_patterns": ["skipped"]})
+    assert execution._first_folders(app, 2) == [str(tmp_path / "long"), str(tmp_path / "short")]
+    assert execution._first_folders(app, 1) == [str(tmp_path / "long")]

@@ -7,6 +7,7 @@ long tracebacks) naming the notebook, the cell, the grade_id and the exception.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import os
 import re
@@ -169,10 +170,8 @@ def execute_notebook(
     def on_cell_start(cell, cell_index, **_):
         current["index"] = cell_index
 
-    # IPC sockets in a private folder: no TCP ports, and no "running over TCP without encryption"
-    # warning from every kernel.
-    sockets = tempfile.mkdtemp(prefix="mle-handbook-kernel-")
-    km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
+    setup = _kernel_setup(kernel_name, cwd, extra_arguments)
+    km, sockets = _take_kernel_started_ahead(setup) or _kernel_manager(kernel_name)
     client = NotebookClient(
         nb,
         km=km,
@@ -221,6 +220,7 @@ def exit_with_parent(parent: int) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
+        _shut_down_kernels_started_ahead()  # os._exit runs no atexit handler
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
@@ -229,6 +229,87 @@ def exit_with_parent(parent: int) -> None:
 def warm_up() -> None:
     """Nothing: a worker process that runs it has imported this module (and nbclient with it),
     so that its first notebook does not wait for that."""
+
+
+def start_worker(parent: int, folders: tuple[str, ...] = (), started=None) -> None:
+    """Worker-process initializer: :func:`exit_with_parent`; then, if ``folders`` are given, the
+    n-th worker to start (``started``, a shared counter) starts a kernel ahead in the n-th folder
+    (:func:`start_kernel_ahead`)."""
+    exit_with_parent(parent)
+    if not folders or started is None:
+        return
+    with started.get_lock():
+        n, started.value = started.value, started.value + 1
+    if n < len(folders):
+        start_kernel_ahead(folders[n])
+
+
+#: What nbclient adds to the kernel's arguments when it starts an IPython kernel itself
+#: (``NotebookClient.ipython_hist_file``'s default): no history database on disk.
+HISTORY_ARGUMENT = "--HistoryManager.hist_file=:memory:"
+
+#: Kernels this process started ahead (:func:`start_kernel_ahead`), each with how it was started.
+_STARTED_AHEAD: list[tuple[tuple, AsyncKernelManager, str]] = []
+
+
+def _kernel_manager(kernel_name: str) -> tuple[AsyncKernelManager, str]:
+    """A kernel manager whose kernel will talk over IPC sockets in a private folder (no TCP ports,
+    and no "running over TCP without encryption" warning from every kernel), and that folder."""
+    sockets = tempfile.mkdtemp(prefix="mle-handbook-kernel-")
+    km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
+    return km, sockets
+
+
+def _kernel_setup(kernel_name: str, cwd, extra_arguments) -> tuple:
+    """Everything a kernel's start depends on: its kernel, folder, arguments and environment."""
+    folder = os.path.abspath(cwd) if cwd else os.getcwd()
+    return kernel_name, folder, tuple(extra_arguments), tuple(sorted(os.environ.items()))
+
+
+def start_kernel_ahead(
+    cwd: str | Path, kernel_name: str = "python3", extra_arguments=KERNEL_ARGUMENTS
+) -> None:
+    """Start a kernel now, exactly as :func:`execute_notebook` would for a notebook in ``cwd``,
+    and keep it for the first such notebook this process executes (in a build, a kernel takes
+    about a second to start, which then overlaps Sphinx's own start). A notebook that needs
+    another folder, kernel or environment gets a fresh kernel as usual; a kernel never used is
+    shut down when the process ends."""
+    setup = _kernel_setup(kernel_name, cwd, extra_arguments)
+    km, sockets = _kernel_manager(kernel_name)
+    try:
+        run_sync(km.start_kernel)(
+            extra_arguments=[*extra_arguments, HISTORY_ARGUMENT], cwd=setup[1]
+        )
+    except Exception:  # noqa: BLE001 - the notebook then starts its own kernel, which reports it
+        shutil.rmtree(sockets, ignore_errors=True)
+        return
+    if not _STARTED_AHEAD:
+        atexit.register(_shut_down_kernels_started_ahead)
+    _STARTED_AHEAD.append((setup, km, sockets))
+
+
+def _take_kernel_started_ahead(setup: tuple) -> tuple[AsyncKernelManager, str] | None:
+    for index, (started, km, sockets) in enumerate(_STARTED_AHEAD):
+        if started == setup:
+            del _STARTED_AHEAD[index]
+            if run_sync(km.is_alive)():
+                return km, sockets
+            _shut_down(km, sockets)
+    return None
+
+
+def _shut_down(km: AsyncKernelManager, sockets: str) -> None:
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001 - already gone
+        pass
+    shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _shut_down_kernels_started_ahead() -> None:
+    while _STARTED_AHEAD:
+        _, km, sockets = _STARTED_AHEAD.pop()
+        _shut_down(km, sockets)
 
 
 def execute_in_environment(

@@ -29,7 +29,7 @@ from ..exercises.execute import (
     ExecutionResult,
     collect_results,
     execute_in_environment,
-    exit_with_parent,
+    start_worker,
     warm_up,
 )
 from ..exercises.markers import is_exercise, project_meta
@@ -49,12 +49,14 @@ NICENESS = 10
 EARLY_WORKERS = 2
 
 
-def _spawn_workers(jobs: int) -> ProcessPoolExecutor:
+def _spawn_workers(jobs: int, folders: tuple[str, ...] = ()) -> ProcessPoolExecutor:
+    """``jobs`` worker processes; with ``folders``, each starts a kernel ahead in one of them."""
+    context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
         max_workers=jobs,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=exit_with_parent,
-        initargs=(os.getpid(),),
+        mp_context=context,
+        initializer=start_worker,
+        initargs=(os.getpid(), folders, context.Value("i", 0) if folders else None),
     )
 
 
@@ -81,16 +83,45 @@ def _will_execute_everything(app) -> bool:
 def start_workers_early(app) -> None:
     """On a clean build that will execute its notebooks (:func:`_will_execute_everything`), start
     the worker processes that drive the kernels as soon as this extension loads. Each takes
-    about 0.5 s to start and import nbclient, which the first notebooks would otherwise wait for;
-    meanwhile Sphinx loads the other extensions. (Where the cache may hold the notebooks, starting
+    about 0.5 s to start and import nbclient, and then starts a kernel (about 1 s) in the folder
+    of one of the first notebooks, which would otherwise wait for both; meanwhile Sphinx loads the
+    other extensions. (Where the cache may hold the notebooks, starting
     them would only take CPU from that loading: 0.3 s of a cached build.) :class:`_Running` adopts
     them; a build that executes nothing after all stops them when reading starts."""
     if not _will_execute_everything(app):
         return
-    workers = _spawn_workers(EARLY_WORKERS)
+    workers = _spawn_workers(EARLY_WORKERS, tuple(_first_folders(app, EARLY_WORKERS)))
     for _ in range(EARLY_WORKERS):  # one task each: both processes start at once
         workers.submit(warm_up)
     app._mle_workers = workers
+
+
+def _first_folders(app, count: int) -> list[str]:
+    """The folders of the first ``count`` notebooks the build will execute (found as
+    :func:`_notebooks_to_read` finds them, from the settings in ``conf.py``), where each worker
+    starts a kernel ahead (:func:`~mle_handbook.exercises.execute.start_kernel_ahead`): the
+    first notebooks then wait for no kernel to start. Spark notebooks, which wait for the
+    server, are never first. A wrong guess only costs a kernel that waits unused."""
+    from sphinx.project import Project
+
+    exclude = [
+        *_configured(app, "exclude_patterns", []),
+        *_configured(app, "templates_path", []),
+        *_configured(app, "html_static_path", []),
+    ]
+    try:
+        found = Project(app.srcdir, {".ipynb": "jupyter_notebook"}).discover(
+            exclude, _configured(app, "include_patterns", ["**"])
+        )
+        notebooks = {
+            name: nbformat.read(Path(app.srcdir, f"{name}.ipynb"), as_version=4)
+            for name in sorted(found)
+        }
+    except Exception:  # noqa: BLE001 - only a guess: reading reports any problem properly
+        return []
+    spark = {name for name, nb in notebooks.items() if needs_spark(nb)}
+    first = [name for name in execution_order(notebooks, spark) if name not in spark][:count]
+    return [str(Path(app.srcdir, name).parent) for name in first]
 
 
 def _adopt_workers(app, jobs: int) -> ProcessPoolExecutor:
