@@ -106,7 +106,6 @@ def test_kernels_started_ahead_and_never_used_end_with_their_process(tmp_path):
     import psutil
 
     code = (
-        "import sys\n"
         "from mle_handbook.exercises import execute\n"
         f"execute.start_kernel_ahead({str(tmp_path)!r})\n"
         "print(execute._STARTED_AHEAD[0][1].provisioner.process.pid, flush=True)\n"

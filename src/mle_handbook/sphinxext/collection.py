@@ -14,7 +14,7 @@ this extension is loaded until the build finishes:
 - whenever the build has to wait for a notebook, and once reading is over, one explicit collection
   frees what is garbage and freezes what is left: the environment, and whatever else outlives
   reading, is not walked again by the collections while writing. (Those walked it three times,
-  about 0.3 s each in the main process, on the path of every clean build that executes notebooks;
+  0.21-0.34 s each in the main process, on the path of every clean build that executes notebooks;
   on a cached one, the single collection after reading replaces slower ones while writing.)
 - at ``build-finished`` the collector is put back as it was (a build run inside a longer-lived
   process, such as the test suite, leaves it unchanged).

@@ -107,10 +107,10 @@ def memoise_highlighting(app, config) -> None:
 def note_languages(app, doctree) -> None:
     """Remember the language of every code block read in this process (``doctree-read``), for
     :func:`prepare_writing_ahead`."""
-    languages = app.__dict__.setdefault("_mle_languages", {})
-    for block in doctree.findall(nodes.literal_block):
-        if "language" in block:
-            languages.setdefault(block["language"], False)
+    languages = app.__dict__.setdefault("_mle_languages", set())
+    languages.update(
+        block["language"] for block in doctree.findall(nodes.literal_block) if "language" in block
+    )
 
 
 def prepare_writing_ahead(app) -> None:
@@ -119,16 +119,14 @@ def prepare_writing_ahead(app) -> None:
     the theme's page layout. Called while the build waits for a notebook; a lexer or template
     that fails here is left for the writer, which reports it."""
     highlighter = getattr(app.builder, "highlighter", None)
-    languages = app.__dict__.get("_mle_languages", {})
     if highlighter is not None:
         with logging.suppress_logging():
-            for language, compiled in list(languages.items()):
-                if not compiled:
-                    languages[language] = True
-                    try:
-                        highlighter.get_lexer("", language, force=True)
-                    except Exception:  # noqa: BLE001 - the writer reports it
-                        pass
+            # A lexer compiled at an earlier wait is only instantiated again (microseconds).
+            for language in sorted(app.__dict__.get("_mle_languages", ())):
+                try:
+                    highlighter.get_lexer("", language, force=True)
+                except Exception:  # noqa: BLE001 - the writer reports it
+                    pass
     templates = getattr(app.builder, "templates", None)
     environment = getattr(templates, "environment", None)
     if environment is None or getattr(app, "_mle_templates_compiled", False):
