@@ -44,8 +44,8 @@ SESSION_CONF = {
 #: compiler (C2) costs more than it earns: on 2 cores, stopping at C1 took the two Spark notebooks
 #: from 51 s and 55 s to 31 s and 35 s, and the serial collector keeps the JVM's footprint small
 #: (see `make bench` and docs/authors). The serial collector grows the heap whenever less than
-#: 40 % of it is free after a collection and shrinks it only above 70 %; growing only below 10 % free and
-#: shrinking above 30 % took the build's server from 880 and 931 MB (PSS, both Spark notebooks
+#: 40 % of it is free after a collection and shrinks it only above 70 %; growing only below 10 %
+#: and shrinking above 30 % took the build's server from 880 and 931 MB (PSS, both Spark notebooks
 #: running) to 795 and 801 MB (two runs each), its CPU time 68 and 79 s against 67 and 69 s.
 #: Long-running cluster drivers are not ours to tune.
 JVM_OPTIONS = (
