@@ -45,8 +45,10 @@ SESSION_CONF = {
 #: from 51 s and 55 s to 31 s and 35 s, and the serial collector keeps the JVM's footprint small
 #: (see `make bench` and docs/authors). The serial collector grows the heap whenever less than
 #: 40 % of it is free after a collection and shrinks it only above 70 %; growing only below 10 %
-#: and shrinking above 30 % took the build's server from 880 and 931 MB (PSS, both Spark notebooks
-#: running) to 795 and 801 MB (two runs each), its CPU time 68 and 79 s against 67 and 69 s.
+#: and shrinking above 30 % took a Connect server started as the build starts it, with both Spark
+#: notebooks run against it alone, from 880 and 931 MB (PSS) to 795 and 801 MB (two runs each; CPU
+#: time 68 and 79 s against 67 and 69 s). In one full build each, the server peaked at 801 MB with
+#: these options and 805 MB without: the saving there is not yet shown.
 #: Long-running cluster drivers are not ours to tune.
 JVM_OPTIONS = (
     "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"

@@ -301,8 +301,8 @@ class ConnectServer(_DaemonSet):
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
             # Enough for the notebooks' data with room to spare; Spark refuses less than 450 MB
-            # of usable heap. With JVM_OPTIONS the server peaked at 766 MB (PSS) at -Xmx512m
-            # against 1079 MB at 1g with the JVM's defaults, both Spark notebooks running.
+            # of usable heap. With C1 only and the serial collector it peaked at 766 MB (PSS) at
+            # -Xmx512m against 1079 MB at 1g with the JVM's defaults, both Spark notebooks running.
             "spark.driver.memory": "640m",
             "spark.driver.extraJavaOptions": (
                 f"{JVM_OPTIONS} -Dlog4j2.configurationFile=file:{log4j_config('warn')}"
