@@ -300,10 +300,12 @@ class ConnectServer(_DaemonSet):
             "spark.driver.bindAddress": "127.0.0.1",
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
-            # Enough for the notebooks' data with room to spare; Spark refuses less than 450 MB
-            # of usable heap. With C1 only and the serial collector it peaked at 766 MB (PSS) at
-            # -Xmx512m against 1079 MB at 1g with the JVM's defaults, both Spark notebooks running.
-            "spark.driver.memory": "640m",
+            # Enough for the notebooks' data (about 210 MB live after a full collection); Spark
+            # refuses a heap under 450 MB usable, and 512m leaves it 495 MB. Read the Docs' HTML
+            # command on a clean clone, three runs each, alternating: whole build peaking at
+            # 1385, 1368, 1379 MB (server 771, 753, 764) at 512m against 1469, 1422, 1417 MB
+            # (server 854, 807, 803) at 640m, in 76, 84, 72 s against 70, 82, 77 s.
+            "spark.driver.memory": "512m",
             "spark.driver.extraJavaOptions": (
                 f"{JVM_OPTIONS} -Dlog4j2.configurationFile=file:{log4j_config('warn')}"
             ),

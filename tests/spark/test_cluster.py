@@ -133,7 +133,7 @@ def test_connect_server_jvm_runs_with_the_handbook_jvm_options(connect_server):
         if cmdline[0].endswith("java") and "org.apache.spark.deploy.SparkSubmit" in cmdline:
             javas.append(cmdline)
     assert len(javas) == 1, javas
-    assert "-Xmx640m" in javas[0]
+    assert "-Xmx512m" in javas[0]
     for option in JVM_OPTIONS.split():
         assert option in javas[0]
 
