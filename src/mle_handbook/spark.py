@@ -43,16 +43,12 @@ SESSION_CONF = {
 #: Spark Connect server). The notebooks run short jobs on small data, where the optimising JIT
 #: compiler (C2) costs more than it earns: on 2 cores, stopping at C1 took the two Spark notebooks
 #: from 51 s and 55 s to 31 s and 35 s, and the serial collector keeps the JVM's footprint small
-#: (see `make bench` and docs/authors). The serial collector grows the heap whenever less than
-#: 40 % of it is free after a collection and shrinks it only above 70 %; growing only below 10 %
-#: and shrinking above 30 % took a Connect server started as the build starts it, with both Spark
-#: notebooks run against it alone, from 880 and 931 MB (PSS) to 795 and 801 MB (two runs each; CPU
-#: time 68 and 79 s against 67 and 69 s). In one full build each, the server peaked at 801 MB with
-#: these options and 805 MB without: the saving there is not yet shown.
+#: (see `make bench` and docs/authors). Tried and dropped: growing the heap only below 10 % free
+#: and shrinking it above 30 % (``-XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30``). With the
+#: build server's 512 MB heap, Read the Docs' HTML command peaked at 1354, 1379, 1378 MB with them
+#: and 1361, 1359, 1358 MB without, and took 74, 84, 84 s against 64, 74, 59 s (alternating runs).
 #: Long-running cluster drivers are not ours to tune.
-JVM_OPTIONS = (
-    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
-)
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 #: Extra settings of the embedded local session (static ones: they must be set before start-up).
 LOCAL_CONF = {
