@@ -301,11 +301,11 @@ class ConnectServer(_DaemonSet):
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
             # Enough for the notebooks' data (about 210 MB live after a full collection); Spark
-            # refuses a heap under 450 MB usable, and 512m leaves it 495 MB. Read the Docs' HTML
-            # command on a clean clone, three runs each, alternating (with heap free ratios 10/30
-            # then in JVM_OPTIONS): whole build peaking at 1385, 1368, 1379 MB (server 771, 753,
-            # 764) at 512m against 1469, 1422, 1417 MB (server 854, 807, 803) at 640m, in 76, 84,
-            # 72 s against 70, 82, 77 s. With today's JVM_OPTIONS: 1361, 1359, 1358 MB at 512m.
+            # refuses a heap under 450 MB usable. Read the Docs' HTML command on a clean clone,
+            # three runs each, alternating (with heap free ratios 10/30 then in JVM_OPTIONS):
+            # whole build peaking at 1385, 1368, 1379 MB (server 771, 753, 764) at 512m against
+            # 1469, 1422, 1417 MB (server 854, 807, 803) at 640m, in 76, 84, 72 s against 70, 82,
+            # 77 s. With the present JVM_OPTIONS, 512m peaked at 1361, 1359, 1358 MB.
             "spark.driver.memory": "512m",
             "spark.driver.extraJavaOptions": (
                 f"{JVM_OPTIONS} -Dlog4j2.configurationFile=file:{log4j_config('warn')}"
