@@ -79,40 +79,77 @@ def test_loading_a_lexer_tolerates_unknown_or_missing_names():
     speedups.load_lexer("ipython3")
 
 
-def test_memoised_highlighting_gives_pygments_html_and_keeps_it_on_disk(tmp_path):
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
+def _counting_block(calls):
+    from sphinx.highlighting import PygmentsBridge
+
+    block = getattr(PygmentsBridge.highlight_block, "__wrapped__", PygmentsBridge.highlight_block)
+
+    def counting(self, source, *args, **kwargs):
+        calls.append(source)
+        return block(self, source, *args, **kwargs)
+
+    return block, counting
+
+
+def test_memoised_highlighting_gives_sphinx_html_and_keeps_it_on_disk(tmp_path):
+    from sphinx.highlighting import PygmentsBridge
 
     calls = []
-
-    def counting(code, lexer, formatter, outfile=None):
-        calls.append(code)
-        return highlight(code, lexer, formatter)
-
-    expected = highlight("x = 1\n", PythonLexer(), HtmlFormatter())
-    first = speedups.memoised_highlight(counting, tmp_path)
-    assert first("x = 1\n", PythonLexer(), HtmlFormatter()) == expected
-    # Another process (a new wrapper) reads the file; other options or code are highlighted anew.
-    again = speedups.memoised_highlight(counting, tmp_path)
-    assert again("x = 1\n", PythonLexer(), HtmlFormatter()) == expected
+    block, counting = _counting_block(calls)
+    bridge = PygmentsBridge("html")
+    expected = block(bridge, "x = 1\n", "python")
+    first = speedups.memoised_highlight_block(counting, tmp_path, salt="v1")
+    assert first(bridge, "x = 1\n", "python") == expected
+    # Another process (a new wrapper) reads the file; other inputs are highlighted anew.
+    again = speedups.memoised_highlight_block(counting, tmp_path, salt="v1")
+    assert again(bridge, "x = 1\n", "python") == expected
     assert calls == ["x = 1\n"]
-    again("x = 1\n", PythonLexer(), HtmlFormatter(linenos=True))
-    again("x = 2\n", PythonLexer(), HtmlFormatter())
-    assert calls == ["x = 1\n", "x = 1\n", "x = 2\n"]
+    assert again(bridge, "x = 1\n", "python", linenos=True) == block(
+        bridge, "x = 1\n", "python", linenos=True
+    )
+    again(bridge, "x = 2\n", "python")
+    again(bridge, "x = 1\n", "ruby")
+    again(bridge, "x = 1\n", "python", opts={"stripnl": False})
+    again(bridge, "x = 1\n", "python", force=True)
+    again(PygmentsBridge("latex"), "x = 1\n", "python")
+    speedups.memoised_highlight_block(counting, tmp_path, salt="v2")(bridge, "x = 1\n", "python")
+    assert len(calls) == 8
 
 
-def test_code_that_fails_to_lex_is_never_kept(tmp_path):
-    from pygments.filters import ErrorToken
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
+def test_a_kept_block_needs_no_lexer(tmp_path):
+    """The point of keeping Sphinx's HTML rather than Pygments': a writer process that finds a
+    block compiles no lexer (Scala's rules alone take 0.3 s to compile)."""
+    from pygments.lexers import find_lexer_class_by_name
+    from sphinx.highlighting import PygmentsBridge
 
-    memo = speedups.memoised_highlight(__import__("pygments").highlight, tmp_path)
-    lexer = PythonLexer()
-    lexer.add_filter("raiseonerror")
-    for _ in range(2):  # raises every time: nothing was kept
-        with pytest.raises(ErrorToken):
-            memo("x = $\n", lexer, HtmlFormatter())
+    block, _ = _counting_block([])
+    bridge = PygmentsBridge("html")
+    expected = speedups.memoised_highlight_block(block, tmp_path, salt="v1")(
+        bridge, "val x = 1", "scala"
+    )
+    lexer = find_lexer_class_by_name("scala")
+    del lexer._tokens  # as in a fresh process
+    again = speedups.memoised_highlight_block(block, tmp_path, salt="v1")
+    assert again(bridge, "val x = 1", "scala") == expected
+    assert "_tokens" not in lexer.__dict__
+
+
+@pytest.mark.parametrize(
+    ("code", "language"), [("x = $\n", "python"), ("x = 1\n", "no-such-language-anywhere")]
+)
+def test_a_block_sphinx_warns_about_is_never_kept_and_warns_every_time(tmp_path, code, language):
+    from sphinx.highlighting import PygmentsBridge
+    from sphinx.util import logging
+
+    calls = []
+    _, counting = _counting_block(calls)
+    memo = speedups.memoised_highlight_block(counting, tmp_path, salt="v1")
+    for _ in range(2):
+        with logging.pending_logging() as held:
+            html = memo(PygmentsBridge("html"), code, language)
+            warnings = [r for r in held.buffer if r.levelname == "WARNING"]
+        assert "x" in html and len(warnings) == 1
+    assert len(calls) == 2
     assert not list(tmp_path.rglob("*.html"))
 
 
@@ -204,19 +241,13 @@ def test_code_highlighted_ahead_is_what_the_writer_then_finds(tmp_path, monkeypa
     from types import SimpleNamespace
 
     import nbformat
-    import sphinx.highlighting
     from sphinx.highlighting import PygmentsBridge
 
-    highlight = getattr(sphinx.highlighting.highlight, "__wrapped__", sphinx.highlighting.highlight)
-    expected = PygmentsBridge("html").highlight_block("x = 1  # one", "ipython3", force=False)
     highlighted = []
-
-    def counting(code, lexer, formatter, outfile=None):
-        highlighted.append(code)
-        return highlight(code, lexer, formatter, outfile)
-
-    memo = speedups.memoised_highlight(counting, tmp_path)
-    monkeypatch.setattr(sphinx.highlighting, "highlight", memo)
+    block, counting = _counting_block(highlighted)
+    expected = block(PygmentsBridge("html"), "x = 1  # one", "ipython3", force=False)
+    memo = speedups.memoised_highlight_block(counting, tmp_path, salt="v1")
+    monkeypatch.setattr(PygmentsBridge, "highlight_block", memo)
     nb = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell("x = 1  # one"), nbformat.v4.new_markdown_cell("*x*")]
     )

@@ -6,6 +6,7 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
 - :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
 - :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
   template compilation, for notebooks and for pages);
+- :mod:`.scheduling`: shares reading and writing among Sphinx's processes by the pages' sizes;
 - :mod:`.pandoc_batch`: converts each notebook's Markdown cells in two pandoc runs, not two a cell;
 - :mod:`.execution`: executes the notebooks Sphinx is about to read, in parallel, reports failures
   in one readable block per notebook, and hands nbsphinx the executed copy;
@@ -31,6 +32,7 @@ from . import (
     execution,
     launch,
     pandoc_batch,
+    scheduling,
     speedups,
     tools,
 )
@@ -67,6 +69,7 @@ def setup(app: Sphinx) -> dict:
     # Before the other extensions' builder-inited work (bibliographies, inventories).
     app.connect("builder-inited", execution.start_notebooks_early, priority=100)
     app.connect("builder-inited", speedups.keep_compiled_page_templates)
+    app.connect("builder-inited", scheduling.share_by_size)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
     app.connect("env-before-read-docs", execution.execute_notebooks)
     app.connect("source-read", execution.use_executed_notebook)
@@ -82,6 +85,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-resolved", collection.collect_now_and_then)
     app.connect("env-updated", collection.collect_and_freeze, priority=900)  # after the others
     app.connect("build-finished", collection.resume, priority=900)
+    app.connect("build-finished", scheduling.restore)
     # Last: the worker processes start while Sphinx loads the other extensions.
     execution.start_workers_early(app)
     app.add_css_file("mle-handbook.css")

@@ -7,9 +7,12 @@
   notebook (:mod:`.pandoc_batch`).
 - Pygments highlights every code cell and code block when pages are written (in a cached clean
   build, some 1.5 s of the writer processes' time, a third of it IPython's lexer). With an
-  execution cache configured, highlighted HTML is kept next to it too, keyed by the code, the
-  lexer, the formatter and their options, and the Pygments version. Code that fails to lex is
-  never kept, so Sphinx still warns about it every time.
+  execution cache configured, Sphinx's highlighted HTML is kept next to it too, keyed by the code,
+  the language, the formatter and their options, and the Sphinx and Pygments versions and locked
+  dependencies. A block found there needs no lexer, so the writer processes no longer compile
+  one each (IPython's, Scala's and Bash's lexers took 0.15-0.3 s each in every writer process
+  that met them). A block Sphinx warns about (a lexer not known, code that fails to lex) is never
+  kept, so Sphinx still warns about it every time.
 - sphinxcontrib-bibtex asks pybtex for its plain-text backend once per citation, and pybtex
   looks the plugin up in the installed packages' entry points each time (about 30 ms each, over
   6 s for this handbook's citations). The entry points cannot change during a build, so the
@@ -39,6 +42,7 @@ import functools
 import hashlib
 import os
 import tempfile
+from logging import WARNING
 from pathlib import Path
 
 import jinja2
@@ -94,14 +98,16 @@ def memoise_markdown_conversion(app, config) -> None:
 
 
 def memoise_highlighting(app, config) -> None:
-    """Keep Pygments' HTML for each highlighted block in the execution cache's folder."""
+    """Keep the HTML of each block Sphinx highlights in the execution cache's folder."""
     if not config.mle_handbook_cache_dir:
         return
-    import sphinx.highlighting
+    from sphinx.highlighting import PygmentsBridge
 
-    highlight = getattr(sphinx.highlighting.highlight, "__wrapped__", sphinx.highlighting.highlight)
+    block = PygmentsBridge.highlight_block
+    block = getattr(block, "__wrapped__", block)
     folder = Path(app.srcdir) / config.mle_handbook_cache_dir / "highlight"
-    sphinx.highlighting.highlight = memoised_highlight(highlight, folder)
+    salt = _highlighting_versions(Path(app.srcdir) / "requirements.lock")
+    PygmentsBridge.highlight_block = memoised_highlight_block(block, folder, salt)
 
 
 def note_languages(app, doctree) -> None:
@@ -180,23 +186,60 @@ def highlight_ahead(app, nb) -> None:
                     pass
 
 
-def memoised_highlight(highlight, folder: Path):
-    """``pygments.highlight(code, lexer, formatter)``, kept as files in ``folder``: the key names
-    the code, the lexer's and the formatter's classes and options and the lexer's filters
-    (Sphinx's ``raiseonerror``, so a block that fails to lex raises and is never kept)."""
-    import pygments
+def memoised_highlight_block(highlight_block, folder: Path, salt: str):
+    """``PygmentsBridge.highlight_block``, its results kept as files in ``folder``. The key names
+    the code, the language, the lexer's options, ``force``, the bridge's output and formatter
+    (class and options), the formatter's keyword arguments and any lexer registered with
+    ``app.add_lexer`` for the language; ``salt`` names the versions behind the rest (see
+    :func:`_highlighting_versions`). A found result needs no lexer at all; a result made while
+    Sphinx warned (unknown lexer, code that fails to lex) is not kept."""
+    memo = _Memo(folder, salt=salt, suffix=".html")
 
-    memo = _Memo(folder, salt=f"pygments {pygments.__version__}", suffix=".html")
+    @functools.wraps(highlight_block)
+    def wrapper(self, source, lang, opts=None, force=False, location=None, **kwargs):
+        if not isinstance(source, str) or lang == "guess":  # guessing reads the code: not kept
+            return highlight_block(self, source, lang, opts, force, location, **kwargs)
+        from sphinx.highlighting import lexers as registered
 
-    @functools.wraps(highlight)
-    def wrapper(code, lexer, formatter, outfile=None):
-        if outfile is not None or not isinstance(code, str):
-            return highlight(code, lexer, formatter, outfile)
-        filters = ",".join(type(f).__qualname__ for f in getattr(lexer, "filters", []))
-        key = f"{_describe(lexer)}\0{filters}\0{_describe(formatter)}\0{code}"
-        return memo.get(key, lambda: highlight(code, lexer, formatter))
+        key = "\0".join(
+            (
+                self.dest,
+                str(self.latex_engine),
+                f"{self.formatter.__module__}.{self.formatter.__qualname__}",
+                _sorted_repr(self.formatter_args),
+                _sorted_repr(kwargs),
+                lang,
+                _describe(registered[lang]) if lang in registered else "",
+                _sorted_repr(opts or {}),
+                str(bool(force)),
+                source,
+            )
+        )
+        found = memo.find(key)
+        if found is not None:
+            return found
+        with logging.pending_logging() as held:  # re-emitted, in order, when the block ends
+            result = highlight_block(self, source, lang, opts, force, location, **kwargs)
+            warned = any(record.levelno >= WARNING for record in held.buffer)
+        if not warned:
+            memo.put(key, result)
+        return result
 
     return wrapper
+
+
+def _highlighting_versions(lock: Path) -> str:
+    """What highlighted HTML depends on besides its inputs: Sphinx, Pygments and, through the
+    locked dependencies, the lexers that other packages add (IPython's)."""
+    import pygments
+    import sphinx
+
+    locked = hashlib.sha256(lock.read_bytes()).hexdigest() if lock.is_file() else "none"
+    return f"sphinx {sphinx.__version__}; pygments {pygments.__version__}; lock {locked}"
+
+
+def _sorted_repr(options: dict) -> str:
+    return repr(sorted(options.items(), key=str))
 
 
 def _describe(obj) -> str:
@@ -222,18 +265,27 @@ class _Memo:
         key, path = self._key(text)
         return key in self.remembered or path.exists()
 
-    def get(self, text: str, compute) -> str:
+    def find(self, text: str) -> str | None:
+        """The result kept for ``text``, or None."""
         key, path = self._key(text)
-        if key in self.remembered:
-            return self.remembered[key]
-        try:
-            self.remembered[key] = path.read_text(encoding="utf-8")
-            return self.remembered[key]
-        except (OSError, UnicodeDecodeError):  # not there yet, or unreadable: compute again
-            pass
-        result = self.remembered[key] = compute()
+        if key not in self.remembered:
+            try:
+                self.remembered[key] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):  # not there yet, or unreadable
+                return None
+        return self.remembered[key]
+
+    def put(self, text: str, result: str) -> None:
+        key, path = self._key(text)
+        self.remembered[key] = result
         _write_atomically(path, result)
-        return result
+
+    def get(self, text: str, compute) -> str:
+        found = self.find(text)
+        if found is None:
+            found = compute()
+            self.put(text, found)
+        return found
 
 
 def memoised(convert, folder: Path, salt: str):
