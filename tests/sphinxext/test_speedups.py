@@ -329,3 +329,67 @@ def test_a_style_formats_each_entry_once_and_gives_the_same_text():
     assert style.format_entry("2", entry) is not first  # another label
     assert style.format_entry("1", other).text.render_as("text") != plain  # another entry
     assert Style().format_entry("1", entry) is not first  # another style object
+
+
+def test_remembered_navigation_is_the_themes_and_is_kept_by_sphinxs_toctree_html(tmp_path):
+    calls, toctrees = [], {"collapse": "<ul><li>A</li></ul>"}
+
+    def generate(kind, startdepth=1, show_nav_level=1, **kwargs):
+        calls.append((kind, startdepth, show_nav_level))
+        return f"<nav {kind} {startdepth} {show_nav_level}>{toctrees['collapse']}</nav>"
+
+    def toctree(**kwargs):
+        return toctrees["collapse"] + repr(sorted(kwargs.items()))
+
+    def page(memo_folder=tmp_path, salt="theme 1"):
+        memo = speedups._Memo(memo_folder, salt=salt, suffix=".html")
+        return speedups.remembered_navigation(generate, toctree, memo)
+
+    expected = generate("sidebar", 0, 1, maxdepth=2)
+    calls.clear()
+    first = page()
+    assert first("sidebar", startdepth=0, maxdepth=2) == expected
+    assert first("sidebar", startdepth=0, maxdepth=2) == expected  # the page's second call
+    assert len(calls) == 1
+    # Another page or process with the same table of contents finds it; nothing is reshaped.
+    assert page()("sidebar", startdepth=0, maxdepth=2) == expected and len(calls) == 1
+    # Anything that changes the result is shaped anew: Sphinx's HTML, the arguments, the theme.
+    toctrees["collapse"] = "<ul><li>B</li></ul>"
+    assert "<li>B</li>" in page()("sidebar", startdepth=0, maxdepth=2)
+    page()("sidebar", startdepth=0, show_nav_level=2, maxdepth=2)
+    page()("sidebar", startdepth=0, maxdepth=3)
+    page(salt="theme 2")("sidebar", startdepth=0, maxdepth=2)
+    assert len(calls) == 5
+    # Other calls (a section's own navigation, the raw tree) are always the theme's own.
+    page()("sidebar", startdepth=1)
+    page()("raw", startdepth=0)
+    assert calls[-2:] == [("sidebar", 1, 1), ("raw", 0, 1)]
+    assert len(list(tmp_path.rglob("*.html"))) == 5
+
+
+@pytest.mark.slow
+def test_remembered_sidebar_navigation_gives_the_same_pages(mini_project):
+    conf = mini_project.srcdir / "conf.py"
+    conf.write_text(conf.read_text() + "html_theme = 'sphinx_book_theme'\n")
+    pages = mini_project.srcdir / "pages"
+    pages.mkdir()
+    for n in range(3):
+        (pages / f"p{n}.md").write_text(f"# Page {n}\n\n## Part\n\nText.\n")
+    index = mini_project.srcdir / "index.md"
+    index.write_text(index.read_text() + "\n```{toctree}\npages/p0\npages/p1\npages/p2\n```\n")
+    plain = mini_project.build()
+    assert plain.returncode == 0, plain.output
+    names = ["index.html", "pages/p0.html", "pages/p2.html"]
+    expected = {name: (plain.outdir / name).read_text() for name in names}
+    assert 'href="pages/p1.html"' in expected["index.html"]
+    folder = mini_project.srcdir / "_build" / ".jupyter-cache" / "navigation"
+    kept = {}
+    for _ in range(2):  # the first keeps each page's navigation, the second finds it
+        shutil.rmtree(plain.outdir)
+        cached = mini_project.build("-D", "mle_handbook_cache_dir=_build/.jupyter-cache")
+        assert cached.returncode == 0, cached.output
+        assert {name: (cached.outdir / name).read_text() for name in names} == expected
+        files = {p: p.stat().st_mtime_ns for p in folder.rglob("*.html")}
+        assert len(files) == 4  # one per page
+        kept = kept or files
+    assert files == kept  # found, not written again

@@ -59,6 +59,7 @@ def setup(app: Sphinx) -> dict:
     # After make_pandoc_visible: the conversion cache's key names the pandoc version.
     app.connect("config-inited", speedups.memoise_markdown_conversion, priority=600)
     app.connect("config-inited", speedups.memoise_highlighting)
+    app.connect("config-inited", speedups.memoise_sidebar_navigation)
     app.connect("config-inited", speedups.remember_pybtex_plugins)
     app.connect("config-inited", speedups.format_entries_once)
     app.connect("config-inited", speedups.share_notebook_templates)
