@@ -393,3 +393,53 @@ def test_remembered_sidebar_navigation_gives_the_same_pages(mini_project):
         assert len(files) == 4  # one per page
         kept = kept or files
     assert files == kept  # found, not written again
+
+
+def test_compiled_notebook_templates_are_kept_on_disk_for_the_next_process(tmp_path):
+    import jinja2
+
+    def environment(cache):
+        loader = jinja2.DictLoader({"cell.tpl": "{% for c in cells %}[{{ c }}]{% endfor %}"})
+        return jinja2.Environment(loader=loader, bytecode_cache=cache)
+
+    first = speedups._CompiledTemplates()
+    first.disk = jinja2.FileSystemBytecodeCache(str(tmp_path))
+    assert environment(first).get_template("cell.tpl").render(cells=[1, 2]) == "[1][2]"
+    assert len(list(tmp_path.iterdir())) == 1
+    # A new process (a new, empty memory) loads the code: Jinja compiles nothing.
+    again = speedups._CompiledTemplates()
+    again.disk = jinja2.FileSystemBytecodeCache(str(tmp_path))
+    env = environment(again)
+    env.compile = lambda *a, **k: pytest.fail("compiled again")
+    assert env.get_template("cell.tpl").render(cells=[3]) == "[3]"
+    # Without a folder, memory only.
+    plain = speedups._CompiledTemplates()
+    environment(plain).get_template("cell.tpl")
+    assert len(plain.code) == 1 and len(list(tmp_path.iterdir())) == 1
+
+
+def test_notebooks_are_validated_once_per_export_with_the_same_result(monkeypatch):
+    import nbconvert
+    import nbformat
+    import nbsphinx
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", execution_count=1)])
+    nb.cells[0].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"})]
+    checks = []
+    validate = nbconvert.exporters.exporter.Exporter._validate_preprocessor
+    monkeypatch.setattr(
+        nbconvert.exporters.exporter.Exporter,
+        "_validate_preprocessor",
+        lambda self, *a: checks.append(a) or validate(self, *a),
+    )
+    init = nbsphinx.Exporter.__init__
+    monkeypatch.setattr(nbsphinx.Exporter, "__init__", getattr(init, "__wrapped__", init))
+    expected, _ = nbsphinx.Exporter(execute="never").from_notebook_node(nb)
+    each = len(checks)
+    assert each > 1  # nbconvert's default: after every preprocessor
+    speedups.validate_notebooks_once(None, None)
+    checks.clear()
+    exporter = nbsphinx.Exporter(execute="never")
+    assert exporter.optimistic_validation
+    assert exporter.from_notebook_node(nb)[0] == expected
+    assert len(checks) == 1
