@@ -96,3 +96,19 @@ def test_collect_and_freeze_does_nothing_in_a_serial_build(collections):
     assert collections == []
     assert gc.get_freeze_count() == 0
     collection.resume(app, None)
+
+
+def test_what_the_builder_loads_before_reading_is_left_out_of_the_readers_collections(
+    collections,
+):
+    app = SimpleNamespace(parallel=3)
+    collection.pause(app)
+    collection.freeze(app, None)  # config-inited
+    frozen = gc.get_freeze_count()
+    inventories = [[] for _ in range(1_000)]  # loaded at builder-inited
+    collection.freeze(app, SimpleNamespace(), {"index"})  # env-before-read-docs
+    assert gc.get_freeze_count() >= frozen + len(inventories)
+    assert not any(obj is inventories for obj in gc.get_objects())
+    assert collections == []  # frozen, not collected: no walk of everything on the main process
+    collection.resume(app, None)
+    assert gc.get_freeze_count() == 0

@@ -74,6 +74,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", scheduling.share_by_size)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
     app.connect("env-before-read-docs", execution.execute_notebooks)
+    app.connect("env-before-read-docs", collection.freeze, priority=900)  # after the above
     app.connect("source-read", execution.use_executed_notebook)
     app.connect("env-updated", execution.finish_reading)
     app.connect("source-read", epub.use_xhtml_safe_outputs, priority=600)  # after the above

@@ -14,7 +14,6 @@ import html
 import posixpath
 
 import nbformat
-from nbformat.v4 import new_raw_cell
 
 from ..exercises.execute import ExecutionResult
 from ..exercises.markers import ALL_MARKERS, BEGIN_HIDDEN, cell_kind, is_exercise, question_of
@@ -28,9 +27,17 @@ _ADDED = "mleh-"  # the id prefix of cells added here
 
 
 def _html(text: str) -> nbformat.NotebookNode:
-    cell = new_raw_cell(text, metadata={"raw_mimetype": "text/html"})
-    cell.id = _ADDED  # made unique by _number_added_cells
-    return cell
+    """A raw HTML cell. Built directly: ``nbformat.v4.new_raw_cell`` checks each new cell
+    against the notebook schema (about 3 ms a cell, 2 % of a cached clean build's processor time);
+    the decorated notebook is checked as a whole when nbsphinx reads it."""
+    return nbformat.from_dict(
+        {
+            "cell_type": "raw",
+            "id": _ADDED,  # made unique by _number_added_cells
+            "metadata": {"raw_mimetype": "text/html"},
+            "source": text,
+        }
+    )
 
 
 def _number_added_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
