@@ -112,3 +112,21 @@ def test_what_the_builder_loads_before_reading_is_left_out_of_the_readers_collec
     assert collections == []  # frozen, not collected: no walk of everything on the main process
     collection.resume(app, None)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_reader_does_not_collect_after_the_last_page_of_its_chunk(collections):
+    from sphinx.util.build_phase import BuildPhase
+
+    env = SimpleNamespace(docname="")
+    builder = SimpleNamespace(phase=BuildPhase.READING)
+    app = SimpleNamespace(parallel=3, env=env, builder=builder, _mle_chunk_ends={"last"})
+    collection.pause(app)
+    for n in range(1, collection.COLLECT_EVERY * 2 + 1):
+        env.docname = "last" if n == collection.COLLECT_EVERY * 2 else f"page{n}"
+        collection.collect_now_and_then(app, None)
+    assert collections == [2]  # after page 20; not after "last", which ends the process
+    builder.phase = BuildPhase.RESOLVING  # the main process resolving for the writers
+    for _ in range(collection.COLLECT_EVERY):
+        collection.collect_now_and_then(app, None, "last")
+    assert collections == [2, 2]
+    collection.resume(app, None)

@@ -63,6 +63,9 @@ def test_the_builders_chunks_follow_the_phase_and_sphinx_gets_its_own_back(tmp_p
         assert sphinx.builders.make_chunks is not parallel.make_chunks
         reading = sphinx.builders.make_chunks(NAMES, 3)
         assert len(reading) == 3
+        assert {name for name in NAMES if scheduling.ends_a_chunk(app, name)} == {
+            chunk[-1] for chunk in reading
+        }
         app.builder.phase = BuildPhase.WRITING
         writing = sphinx.builders.make_chunks(NAMES, 2)
         assert len(writing) == len(WRITING_SHAPE)

@@ -443,3 +443,17 @@ def test_notebooks_are_validated_once_per_export_with_the_same_result(monkeypatc
     assert exporter.optimistic_validation
     assert exporter.from_notebook_node(nb)[0] == expected
     assert len(checks) == 1
+
+
+def test_latex_is_decoded_once_per_string_with_the_same_text(monkeypatch):
+    from pybtex.richtext import Text
+
+    decode = Text.from_latex.__func__
+    monkeypatch.setattr(Text, "from_latex", classmethod(getattr(decode, "__wrapped__", decode)))
+    plain = Text.from_latex(r"Sch{\"o}lkopf and {Breiman}")
+    speedups.decode_latex_once(None, None)
+    first = Text.from_latex(r"Sch{\"o}lkopf and {Breiman}")
+    assert first == plain and str(first) == "Schölkopf and Breiman"
+    assert Text.from_latex(r"Sch{\"o}lkopf and {Breiman}") is first
+    assert str(Text.from_latex(r"Caf{\'e}")) == "Café"
+    assert Text.from_latex.cache_info().misses == 2

@@ -15,7 +15,8 @@ reading phase) while the others had finished. This module cuts chunks by size in
 
 Only the grouping changes: every page is read and written once, by the same code, and each
 chunk lists its pages in Sphinx's order. Sphinx already merges parallel work in whatever order it
-finishes.
+finishes. The last page of each reading chunk is noted (:func:`ends_a_chunk`): the reader process
+ends after it, so :mod:`.collection` does not collect garbage there.
 """
 
 from __future__ import annotations
@@ -48,10 +49,19 @@ def share_by_size(app) -> None:
         reading = getattr(app.builder, "phase", None) == BuildPhase.READING
         shape = (1,) * nproc if reading else WRITING_SHAPE
         if len(arguments) < 2 * len(shape):  # too few pages to be worth it
-            return parallel.make_chunks(arguments, nproc, maxbatch)
-        return chunks_by_size(arguments, weight, shape)
+            chunks = parallel.make_chunks(arguments, nproc, maxbatch)
+        else:
+            chunks = chunks_by_size(arguments, weight, shape)
+        if reading:  # each reader process reads its chunk in order, then ends
+            app._mle_chunk_ends = {chunk[-1] for chunk in chunks}
+        return chunks
 
     sphinx.builders.make_chunks = make_chunks
+
+
+def ends_a_chunk(app, docname: str) -> bool:
+    """Whether ``docname`` is the last page of a reading chunk (after it, its reader ends)."""
+    return docname in getattr(app, "_mle_chunk_ends", ())
 
 
 def restore(app, exception) -> None:
