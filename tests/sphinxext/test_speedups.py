@@ -457,3 +457,40 @@ def test_latex_is_decoded_once_per_string_with_the_same_text(monkeypatch):
     assert Text.from_latex(r"Sch{\"o}lkopf and {Breiman}") is first
     assert str(Text.from_latex(r"Caf{\'e}")) == "Café"
     assert Text.from_latex.cache_info().misses == 2
+
+
+def test_remembered_inventories_are_the_parsed_ones_keyed_by_their_bytes(tmp_path):
+    import zlib
+
+    from sphinx.ext.intersphinx._load import _load_inventory
+
+    load = getattr(_load_inventory, "__wrapped__", _load_inventory)
+    raw = (
+        Path(__file__).resolve().parents[2] / "docs" / "_intersphinx" / "python.inv"
+    ).read_bytes()
+    calls = []
+
+    def counting(data, /, *, target_uri):
+        calls.append(target_uri)
+        return load(data, target_uri=target_uri)
+
+    expected = load(raw, target_uri="https://docs.python.org/3")
+    first = speedups.remembered_inventories(counting, tmp_path, salt="sphinx 1")
+    assert first(raw, target_uri="https://docs.python.org/3").data == expected.data
+    # Another process finds it; another URI, other bytes or another Sphinx are parsed anew.
+    again = speedups.remembered_inventories(counting, tmp_path, salt="sphinx 1")
+    assert again(raw, target_uri="https://docs.python.org/3").data == expected.data
+    assert len(calls) == 1
+    other = again(raw, target_uri="https://example.org/py")
+    assert "https://example.org/py" in str(other.data) and len(calls) == 2
+    with pytest.raises(zlib.error):  # a broken inventory still fails as Sphinx's parser fails
+        again(raw[:-1] + b"!", target_uri="https://docs.python.org/3")
+    speedups.remembered_inventories(counting, tmp_path, salt="sphinx 2")(
+        raw, target_uri="https://docs.python.org/3"
+    )
+    assert len(calls) == 4
+    # An unreadable pickle is parsed again and replaced.
+    for kept in tmp_path.glob("*.pickle"):
+        kept.write_bytes(b"not a pickle")
+    assert again(raw, target_uri="https://docs.python.org/3").data == expected.data
+    assert len(calls) == 5

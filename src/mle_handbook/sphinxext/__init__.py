@@ -60,6 +60,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", speedups.memoise_markdown_conversion, priority=600)
     app.connect("config-inited", speedups.memoise_highlighting)
     app.connect("config-inited", speedups.memoise_sidebar_navigation)
+    app.connect("config-inited", speedups.memoise_inventories)
     app.connect("config-inited", speedups.remember_pybtex_plugins)
     app.connect("config-inited", speedups.format_entries_once)
     app.connect("config-inited", speedups.decode_latex_once)

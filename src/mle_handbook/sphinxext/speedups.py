@@ -38,6 +38,10 @@
   the theme's templates while every other process waits. While a build waits for a notebook
   anyway, the main process compiles both ahead (:func:`prepare_writing_ahead`), so every writer
   forked later inherits them.
+- sphinx.ext.intersphinx parses every inventory again in every build (0.17 s for this
+  handbook's five offline copies; more for the full online ones), while the build waits. With an
+  execution cache configured, the parsed inventory is kept next to it, keyed by the inventory's
+  bytes, so a changed inventory is parsed again.
 - Sphinx's parallel reader processes each pickle their whole environment back to the main
   process, intersphinx's inventories included (3.1 of its 3.5 MB here), though merging never
   uses them. Readers now leave the inventories out.
@@ -339,17 +343,18 @@ def load_lexer(name: str | None) -> None:
         pass
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, content: str | bytes) -> None:
     """Write so that parallel builds never read a half-written file; a cache that cannot be
     written (read-only disk) only costs speed, so it is logged, not raised."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except OSError as exc:
-        logger.info("could not keep a Markdown conversion in %s: %s", path.parent, exc)
+        logger.info("could not keep a result in %s: %s", path.parent, exc)
 
 
 def _versions() -> str:
@@ -507,6 +512,42 @@ def remembered_navigation(generate, toctree, memo: _Memo):
         return Markup(found)
 
     return generate_toctree_html
+
+
+def memoise_inventories(app, config) -> None:
+    """Keep each intersphinx inventory, once parsed, in the execution cache's folder (see the
+    module's notes). Patches ``sphinx.ext.intersphinx._load._load_inventory``, which the
+    inventory loader calls by name with the inventory's bytes, wherever they came from."""
+    if not config.mle_handbook_cache_dir:
+        return
+    import sphinx
+    from sphinx.ext.intersphinx import _load
+
+    load = getattr(_load._load_inventory, "__wrapped__", _load._load_inventory)
+    folder = Path(app.srcdir) / config.mle_handbook_cache_dir / "intersphinx"
+    _load._load_inventory = remembered_inventories(load, folder, f"sphinx {sphinx.__version__}")
+
+
+def remembered_inventories(load, folder: Path, salt: str):
+    """``load(raw_data, target_uri=...)``, its parsed inventories kept as pickles in ``folder``,
+    keyed by the inventory's bytes, the base URI and ``salt``. A pickle that cannot be read is
+    parsed again (and replaced)."""
+    import pickle
+
+    @functools.wraps(load)
+    def _load_inventory(raw_data: bytes, /, *, target_uri):
+        digest = hashlib.sha256(f"{salt}\0{target_uri}\0".encode())
+        digest.update(raw_data)
+        path = folder / f"{digest.hexdigest()}.pickle"
+        try:
+            return pickle.loads(path.read_bytes())
+        except Exception:  # noqa: BLE001 - not kept yet, or unreadable: parse it again
+            pass
+        inventory = load(raw_data, target_uri=target_uri)
+        _write_atomically(path, pickle.dumps(inventory, protocol=pickle.HIGHEST_PROTOCOL))
+        return inventory
+
+    return _load_inventory
 
 
 #: What sphinx.ext.intersphinx keeps in the environment: the loaded inventories.
