@@ -3,8 +3,8 @@
 Sphinx cuts the pages into chunks of equal *count*, in name order, and forks a process per chunk
 (``make_chunks``). A notebook page costs five to ten times a prose page to read or write (time
 grows with the source's size: about 4.5 µs a byte for both kinds here), and the notebooks'
-names sort together, so on 2 cores one reader was left with all six notebooks (0.9 s of a 1.45 s
-reading phase) while the others had finished. This module cuts chunks by size instead:
+names sort together, so on 2 cores one reader was left with four of the six notebooks (0.9 s of
+a 1.45 s reading phase) while the others had finished. This module cuts chunks by size instead:
 
 - **reading**: one chunk per process, of about equal size (largest pages placed first, each on
   the lightest chunk), so every reader finishes at about the same time;

@@ -21,7 +21,7 @@
   list and for its tooltip); the second formatting reuses the first.
 - pybtex decodes the LaTeX of a name or field (``Text.from_latex``, through latexcodec) every
   time a citation is formatted: for the bibliography, and again for each citation in the text
-  while pages are resolved (a sixth of the main process's resolving time). Each LaTeX string is
+  while pages are resolved (about a tenth of the main process's resolving time). Each LaTeX string is
   now decoded once per process; pybtex's rich text values are never changed in place.
 - nbsphinx makes a new nbconvert exporter for every notebook, and each compiles nbconvert's
   reST templates into a Jinja environment of its own (about 0.12 s a notebook). The compiled
@@ -428,8 +428,8 @@ def share_notebook_templates(app, config) -> None:
 def validate_notebooks_once(app, config) -> None:
     """Make nbsphinx's exporter check the notebook once, after all its preprocessors, instead of
     after each one (nbconvert's ``optimistic_validation``): each check validates the whole
-    notebook, outputs included, against the notebook schema (6 % of a cached clean build's
-    processor time). The notebook was valid when read, and the last check still runs."""
+    notebook, outputs included, against the notebook schema (3-4 % of a cached clean build's
+    processor time, sampled with py-spy). The notebook was valid when read, and the last check still runs."""
     import nbsphinx
 
     if getattr(nbsphinx.Exporter.__init__, "_mle_validates_once", False):
