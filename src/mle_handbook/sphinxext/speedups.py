@@ -405,13 +405,7 @@ def share_notebook_templates(app, config) -> None:
 
     NOTEBOOK_TEMPLATES.disk = None
     if config.mle_handbook_cache_dir:
-        folder = Path(app.srcdir) / config.mle_handbook_cache_dir / "jinja"
-        folder /= f"jinja2-{jinja2.__version__}-nbconvert-{nbconvert.__version__}"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            NOTEBOOK_TEMPLATES.disk = jinja2.FileSystemBytecodeCache(str(folder))
-        except OSError as exc:  # a read-only cache costs speed only
-            logger.info("could not keep compiled notebook templates in %s: %s", folder, exc)
+        NOTEBOOK_TEMPLATES.disk = _bytecode_folder(app, f"nbconvert-{nbconvert.__version__}")
     if getattr(nbsphinx.Exporter, "_mle_shared_templates", False):
         return
     create = nbsphinx.Exporter._create_environment
@@ -453,14 +447,23 @@ def keep_compiled_page_templates(app) -> None:
         return
     import sphinx
 
+    cache = _bytecode_folder(app, f"sphinx-{sphinx.__version__}")
+    if cache is not None:
+        environment.bytecode_cache = cache
+
+
+def _bytecode_folder(app, owner: str) -> jinja2.FileSystemBytecodeCache | None:
+    """Jinja's file cache in the execution cache's folder, in a folder named after Jinja's version
+    and ``owner`` (whose templates it keeps); None if that folder cannot be made (a read-only
+    cache costs speed only)."""
     folder = Path(app.srcdir) / app.config.mle_handbook_cache_dir / "jinja"
-    folder /= f"jinja2-{jinja2.__version__}-sphinx-{sphinx.__version__}"
+    folder /= f"jinja2-{jinja2.__version__}-{owner}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a read-only cache costs speed only
+    except OSError as exc:
         logger.info("could not keep compiled templates in %s: %s", folder, exc)
-        return
-    environment.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def memoise_sidebar_navigation(app, config) -> None:
