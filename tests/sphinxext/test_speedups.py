@@ -494,3 +494,80 @@ def test_remembered_inventories_are_the_parsed_ones_keyed_by_their_bytes(tmp_pat
         kept.write_bytes(b"not a pickle")
     assert again(raw, target_uri="https://docs.python.org/3").data == expected.data
     assert len(calls) == 5
+
+
+def _breiman(title="Trees"):
+    from pybtex.database import Entry, Person
+
+    entry = Entry("article", fields={"title": title, "journal": "J", "year": "2001"})
+    entry.persons["author"] = [Person("Breiman, Leo")]
+    entry.key = "breiman2001"
+    return entry
+
+
+def _counting_format_entry(calls: list):
+    """pybtex's own ``BaseStyle.format_entry`` (under any wrapper), noting each label formatted."""
+    from pybtex.style.formatting import BaseStyle
+
+    format_entry = BaseStyle.format_entry
+    while hasattr(format_entry, "__wrapped__"):
+        format_entry = format_entry.__wrapped__
+
+    def counting(self, label, entry, bib_data=None):
+        calls.append(label)
+        return format_entry(self, label, entry, bib_data)
+
+    return format_entry, counting
+
+
+def test_remembered_entries_are_pybtex_formatting_kept_on_disk(tmp_path):
+    from pybtex.style.formatting.unsrt import Style
+
+    calls = []
+    format_entry, counting = _counting_format_entry(calls)
+
+    plain = format_entry(Style(), "1", _breiman())
+    first = speedups.remembered_entries(counting, tmp_path, "v1")(Style(), "1", _breiman())
+    assert calls == ["1"] and len(list(tmp_path.rglob("*.pickle"))) == 1
+    again = speedups.remembered_entries(counting, tmp_path, "v1")  # a later build's process
+    found = again(Style(), "1", _breiman())
+    assert calls == ["1"]  # found on disk, not formatted
+    for result in (first, found):
+        assert (result.key, result.label) == (plain.key, plain.label) == ("breiman2001", "1")
+        assert result.text.render_as("html") == plain.text.render_as("html")
+    again(Style(), "2", _breiman())  # another label
+    again(Style(), "1", _breiman("Forests"))  # another entry
+    again(Style(abbreviate_names=True), "1", _breiman())  # another setting of the style
+    speedups.remembered_entries(counting, tmp_path, "v2")(Style(), "1", _breiman())  # other .bib
+    assert calls == ["1", "2", "1", "1", "1"]
+
+
+def test_entries_of_other_styles_or_that_fail_are_never_kept(tmp_path):
+    from pybtex.database import Entry
+    from pybtex.style.formatting.unsrt import Style
+    from pybtex.style.template import FieldIsMissing
+
+    class HouseStyle(Style):  # as conf.py might define: its code is not in the key
+        pass
+
+    calls = []
+    remembered = speedups.remembered_entries(_counting_format_entry(calls)[1], tmp_path, "v1")
+    remembered(HouseStyle(), "1", _breiman())
+    remembered(HouseStyle(), "1", _breiman())
+    assert calls == ["1", "1"]
+    untitled = Entry("article", fields={"journal": "J", "year": "2001"})
+    for _ in range(2):
+        with pytest.raises(FieldIsMissing):
+            remembered(Style(), "3", untitled)
+    assert not list(tmp_path.rglob("*.pickle"))
+
+
+def test_installed_entry_points_are_importlibs_read_once():
+    from importlib.metadata import entry_points
+
+    expected = entry_points(group="pybtex.style.formatting", name="unsrt")
+    assert list(speedups.installed_entry_points(group="pybtex.style.formatting", name="unsrt")) == (
+        list(expected)
+    )
+    assert speedups._every_entry_point() is speedups._every_entry_point()
+    assert not list(speedups.installed_entry_points(group="pybtex.style.formatting", name="none!"))
