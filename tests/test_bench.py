@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -142,3 +143,65 @@ def test_a_ratio_just_over_its_target_is_missed_not_rounded_down():
     assert not met["build overhead ≤ 1.10 × notebooks alone"]
     assert not met["cached clean build ≤ 10% of uncached"]
     assert "10.04%" in bench.render_markdown(report)
+
+
+def test_runs_alternate_which_side_of_the_overhead_goes_first(tmp_path, monkeypatch):
+    measured = []
+
+    def build(src, out, *, cache, clean):
+        kind = "noop" if not clean else ("cached" if cache.exists() else "uncached")
+        out.mkdir(exist_ok=True)
+        cache.mkdir(exist_ok=True)
+        measured.append(kind)
+        return {"seconds": 1.0}
+
+    monkeypatch.setattr(bench, "copy_sources", lambda root, dest: _sources(dest))
+    monkeypatch.setattr(bench, "sphinx_build", build)
+    monkeypatch.setattr(bench, "execute_alone", lambda src, jobs: measured.append("alone") or {})
+    monkeypatch.setattr(bench, "settle", lambda: {"waited_seconds": 0.0})
+    names = {"uncached_clean": "uncached", "cached_clean": "cached", "execute_alone": "alone"}
+    for alone_first, expected in (
+        (False, ["uncached", "cached", "alone", "noop", "noop"]),
+        (True, ["alone", "uncached", "cached", "noop", "noop"]),
+    ):
+        measured.clear()
+        run = bench.one_run(tmp_path, tmp_path / str(alone_first), 2, alone_first=alone_first)
+        assert measured == expected
+        assert [names.get(n, "noop") for n in run["order"]] == expected
+        assert set(run["settled"]) == set(run["order"])  # settled before every scenario
+
+
+def _sources(dest):
+    (dest / "docs").mkdir(parents=True)
+    (dest / bench.PROSE_PAGE).write_text("# Glossary\n")
+    return dest
+
+
+def test_settle_waits_for_a_scenarios_leftover_process_and_names_one_that_stays():
+    code = (
+        "import json, subprocess, sys; from mle_handbook import bench; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(1.5)']); "
+        "print(json.dumps(bench.settle(leftovers_timeout=10, busy_timeout=0))); "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); "
+        "print(json.dumps(bench.settle(leftovers_timeout=0.5, busy_timeout=0)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    waited, gave_up = (json.loads(line) for line in proc.stdout.splitlines())
+    assert waited["leftovers"] == [] and waited["waited_seconds"] >= 1.0
+    assert gave_up["leftovers"] and gave_up["waited_seconds"] < 10
+
+
+def test_report_lists_every_run_in_the_order_measured():
+    runs = [_run(uncached=100.0, alone=95.0, cached=8.0), _run(uncached=90.0, cached=9.9)]
+    runs[0]["order"] = ["uncached_clean", "cached_clean", "execute_alone", "noop", "prose_edit"]
+    runs[1]["order"] = ["execute_alone", "uncached_clean", "cached_clean", "noop", "prose_edit"]
+    for run in runs:
+        run["settled"] = {
+            name: {"waited_seconds": 0.4, "leftovers": [], "busy_percent": 3.0}
+            for name in run["order"]
+        }
+    report = {**_report(runs), "all_runs": runs}
+    markdown = bench.render_markdown(report)
+    assert "| 1 | uncached → cached → alone | 100.0 | 95.0 | 8.0 | 1.053 | 8.00% |" in markdown
+    assert "| 2 | alone → uncached → cached | 90.0 | 95.0 | 9.9 | 0.947 | 11.00% |" in markdown
+    assert "processes left over: none" in markdown

@@ -12,6 +12,12 @@ Each run, side by side on the same machine:
 3. **cached clean build**: the output folder deleted, the cache from (1) kept;
 4. **no-op rebuild** and **rebuild after editing one prose page**: both must execute nothing.
 
+The cached clean build always comes straight after the uncached one it is a fraction of; the
+notebooks alone run before that pair in every other run and after it in the rest, so that a
+machine whose speed drifts during the benchmark favours neither side of the overhead. Before each
+scenario the benchmark waits for every process of the one before to end and for the machine to
+be idle (:func:`settle`), and the report lists every run's figures, not only their medians.
+
 Every build and execution runs in a child process whose whole process tree (kernels, the JVM) is
 sampled for memory every 0.5 s; the bench process makes itself a child subreaper so that no
 daemon escapes the count. Memory is the proportional set size (PSS) summed over the tree: each
@@ -364,19 +370,75 @@ def _execute_alone_main(src: Path, jobs: int) -> int:
     return 0
 
 
-def one_run(root: Path, workdir: Path, jobs: int) -> dict:
-    """Scenarios (1) to (4) once, on a fresh copy of the sources."""
+def one_run(root: Path, workdir: Path, jobs: int, *, alone_first: bool = False) -> dict:
+    """Scenarios (1) to (4) once, on a fresh copy of the sources.
+
+    The cached clean build comes straight after the uncached one it is compared with, and the
+    notebooks alone straight before or after that pair (``alone_first``): alternating the two
+    orders from run to run keeps a machine that speeds up or slows down during the benchmark
+    from favouring either side of the overhead ratio. Before each scenario, :func:`settle` waits
+    for the processes of the one before to be gone and for the machine to be idle."""
     src = copy_sources(root, workdir / "src")
     out, cache = workdir / "html", workdir / "cache"
-    result = {"uncached_clean": sphinx_build(src, out, cache=cache, clean=True)}
-    result["execute_alone"] = execute_alone(src, jobs)
+    result: dict = {"order": [], "settled": {}}
+
+    def scenario(name: str, measure) -> None:
+        result["settled"][name] = settle()
+        result[name] = measure()
+        result["order"].append(name)
+
+    if alone_first:
+        scenario("execute_alone", lambda: execute_alone(src, jobs))
+    scenario("uncached_clean", lambda: sphinx_build(src, out, cache=cache, clean=True))
     shutil.rmtree(out)
-    result["cached_clean"] = sphinx_build(src, out, cache=cache, clean=True)
-    result["noop"] = sphinx_build(src, out, cache=cache, clean=False)
+    scenario("cached_clean", lambda: sphinx_build(src, out, cache=cache, clean=True))
+    if not alone_first:
+        scenario("execute_alone", lambda: execute_alone(src, jobs))
+    scenario("noop", lambda: sphinx_build(src, out, cache=cache, clean=False))
     page = src / PROSE_PAGE
     page.write_text(page.read_text() + "\nOne sentence added by the benchmark.\n")
-    result["prose_edit"] = sphinx_build(src, out, cache=cache, clean=False)
+    scenario("prose_edit", lambda: sphinx_build(src, out, cache=cache, clean=False))
     return result
+
+
+def _living_descendants() -> list[str]:
+    """The names of this process's descendants that still run (not zombies waiting for us)."""
+    names = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                names.append(proc.name())
+        except psutil.Error:  # gone meanwhile
+            pass
+    return names
+
+
+#: What :func:`settle` calls idle: the whole machine's processor use, in per cent of all cores.
+IDLE_PERCENT = 20.0
+
+
+def settle(*, leftovers_timeout: float = 30.0, busy_timeout: float = 10.0) -> dict:
+    """Wait until no process started by an earlier scenario is left (a JVM still stopping, say),
+    for up to ``leftovers_timeout`` seconds, and then until the machine's processor use over half
+    a second is below :data:`IDLE_PERCENT`, for up to ``busy_timeout`` seconds. Returns what it
+    saw, for the report: the seconds waited, the processes left over and the last busy reading."""
+    start = time.perf_counter()
+    while True:
+        _reap_orphans()
+        leftovers = _living_descendants()
+        if not leftovers or time.perf_counter() - start > leftovers_timeout:
+            break
+        time.sleep(0.2)
+    quiet_from = time.perf_counter()
+    while True:
+        busy = psutil.cpu_percent(interval=0.5)
+        if busy < IDLE_PERCENT or time.perf_counter() - quiet_from > busy_timeout:
+            break
+    return {
+        "waited_seconds": round(time.perf_counter() - start, 1),
+        "leftovers": leftovers,
+        "busy_percent": busy,
+    }
 
 
 def spark_costs(runs: int) -> dict:
@@ -558,6 +620,39 @@ def verdicts(report: dict) -> list[tuple[str, str, bool]]:
     return rows
 
 
+def _runs_table(runs: list[dict]) -> list[str]:
+    """Every run's side-by-side figures, in the order they were measured, and how long the
+    benchmark waited for the machine to settle before its scenarios."""
+    if not runs:
+        return []
+    names = {"uncached_clean": "uncached", "execute_alone": "alone", "cached_clean": "cached"}
+    lines = [
+        "Each run, in the order measured (the ratios above are the medians of these):",
+        "",
+        "| run | order | uncached s | alone s | cached s | overhead | cached / uncached |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for i, run in enumerate(runs, 1):
+        order = " → ".join(names[n] for n in run.get("order", names) if n in names)
+        build, alone, cached = (run[n]["seconds"] for n in names)
+        lines.append(
+            f"| {i} | {order} | {build} | {alone} | {cached} | {build / alone:.3f} | "
+            f"{cached / build:.2%} |"
+        )
+    settled = [v for run in runs for v in run.get("settled", {}).values()]
+    if settled:
+        leftovers = sorted({name for v in settled for name in v["leftovers"]})
+        lines += [
+            "",
+            "Before each scenario the benchmark waited for the processes of the one before to end "
+            f"and for the machine to be idle (below {IDLE_PERCENT:.0f} % of its processors): "
+            f"at most {max(v['waited_seconds'] for v in settled)} s; busiest reading when it "
+            f"started a scenario {max(v['busy_percent'] for v in settled)} %; processes left "
+            f"over: {', '.join(leftovers) or 'none'}.",
+        ]
+    return [*lines, ""]
+
+
 def render_markdown(report: dict) -> str:
     s, m = report["summary"], report["machine"]
     lines = [
@@ -588,6 +683,7 @@ def render_markdown(report: dict) -> str:
         "",
         f"Peak memory of a whole uncached build (Sphinx, kernels, JVM): {s['build_peak_mb']} MB.",
         "",
+        *_runs_table(report.get("all_runs", [])),
         "## Notebooks",
         "",
         "Executed alone (nbclient), the build's parallelism; memory is the kernel's peak "
@@ -716,7 +812,7 @@ def benchmark(
     for i in range(runs):
         with tempfile.TemporaryDirectory(prefix="mle-handbook-bench-") as tmp:
             print(f"run {i + 1} of {runs} ...", file=sys.stderr, flush=True)
-            all_runs.append(one_run(root, Path(tmp), jobs))
+            all_runs.append(one_run(root, Path(tmp), jobs, alone_first=i % 2 == 1))
             print(json.dumps(all_runs[-1]), file=sys.stderr, flush=True)
     report["all_runs"] = all_runs
     report["summary"] = summarise(all_runs, budgets, spark_notebooks)
@@ -753,7 +849,7 @@ def main(argv: list[str] | None = None) -> int:
         return _execute_alone_main(Path(argv[1]), int(argv[2]))
     parser = argparse.ArgumentParser(prog="mle_handbook.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "bench")
-    parser.add_argument("--runs", type=int, default=3, help="runs of every build scenario")
+    parser.add_argument("--runs", type=int, default=5, help="runs of every build scenario")
     parser.add_argument("--jobs", type=int, default=2, help="kernels at a time (as conf.py)")
     parser.add_argument(
         "--grading", type=int, default=6, metavar="N", help="submissions per exercise (0: skip)"
