@@ -7,6 +7,7 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
 - :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
   template compilation, for notebooks and for pages);
 - :mod:`.scheduling`: shares reading and writing among Sphinx's processes by the pages' sizes;
+- :mod:`.resolving`: Sphinx's writer processes resolve their own pages;
 - :mod:`.pandoc_batch`: converts each notebook's Markdown cells in two pandoc runs, not two a cell;
 - :mod:`.execution`: executes the notebooks Sphinx is about to read, in parallel, reports failures
   in one readable block per notebook, and hands nbsphinx the executed copy;
@@ -32,6 +33,7 @@ from . import (
     execution,
     launch,
     pandoc_batch,
+    resolving,
     scheduling,
     speedups,
     tools,
@@ -75,6 +77,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", execution.start_notebooks_early, priority=100)
     app.connect("builder-inited", speedups.keep_compiled_page_templates)
     app.connect("builder-inited", scheduling.share_by_size)
+    app.connect("builder-inited", resolving.resolve_in_writers)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
     app.connect("env-before-read-docs", execution.execute_notebooks)
     app.connect("env-before-read-docs", collection.freeze, priority=900)  # after the above
