@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SPHINXOPTS ?=
 # Warnings are errors; --keep-going reports all of them in one build. Sphinx writes pages in
-# (jobs - 1) worker processes while its main process prepares them, so one job more than there are
-# cores keeps every core writing: a cached clean build on 2 cores took 12.1 s at -j 3 against
-# 14.5 s at -j 2 (means of 3 runs; see `make bench`).
+# (jobs - 1) worker processes while its main process hands them out and collects them, so one job
+# more than there are cores keeps every core writing: a cached clean build on 2 cores took 12.1 s
+# at -j 3 against 14.5 s at -j 2 (means of 3 runs; see `make bench`).
 JOBS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 SPHINXFLAGS := -n -W --keep-going -j $(JOBS) $(SPHINXOPTS)
 BUILDDIR := _build

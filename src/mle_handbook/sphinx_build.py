@@ -17,8 +17,9 @@ import sys
 
 
 def jobs() -> int:
-    """Sphinx writes pages in (jobs - 1) worker processes while its main process prepares them, so
-    one job more than there are cores keeps every core writing (see the Makefile's JOBS)."""
+    """Sphinx writes pages in (jobs - 1) worker processes while its main process hands them out
+    and collects them, so one job more than there are cores keeps every core writing (see the
+    Makefile's JOBS)."""
     return (os.cpu_count() or 1) + 1
 
 

@@ -571,3 +571,77 @@ def test_installed_entry_points_are_importlibs_read_once():
     )
     assert speedups._every_entry_point() is speedups._every_entry_point()
     assert not list(speedups.installed_entry_points(group="pybtex.style.formatting", name="none!"))
+
+
+def _notebook_with_a_figure():
+    import base64
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Trees\n\nA *split*."),
+        nbformat.v4.new_code_cell("plot()", execution_count=1),
+    ]
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})]
+    return nb
+
+
+def test_remembered_export_is_nbsphinxs_kept_on_disk_with_its_figures(tmp_path, monkeypatch):
+    import os
+
+    import nbsphinx
+
+    from mle_handbook.sphinxext import tools
+
+    monkeypatch.setenv("PATH", os.environ.get("PATH", ""))  # restored after the test
+    tools.make_pandoc_visible(None, None)  # for the Markdown cell
+    from nbconvert.exporters import RSTExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    export = TemplateExporter.from_notebook_node
+    calls = []
+
+    def counting(self, nb, resources=None, **kw):
+        calls.append(resources["unique_key"])
+        return export(self, nb, resources, **kw)
+
+    def resources(key="trees"):
+        return {"metadata": {"path": str(tmp_path)}, "output_files_dir": "_out", "unique_key": key}
+
+    exporter, nb = nbsphinx.Exporter(execute="never"), _notebook_with_a_figure()
+    plain_rst, plain = export(exporter, nb, resources())
+    assert plain["outputs"] and "image:: _out/trees_1_0.png" in plain_rst
+    remembered = speedups.remembered_export(counting, nbsphinx.Exporter, tmp_path / "k", "v1")
+    assert remembered(exporter, nb, resources())[0] == plain_rst and calls == ["trees"]
+    later = speedups.remembered_export(counting, nbsphinx.Exporter, tmp_path / "k", "v1")
+    rst, found = later(nbsphinx.Exporter(execute="never"), nb, resources())
+    assert calls == ["trees"]  # found on disk
+    assert rst == plain_rst and found["outputs"] == plain["outputs"]
+    later(exporter, nb, resources("other"))  # other resources
+    nb.cells[1].source = "plot(depth=3)"
+    later(exporter, nb, resources())  # another notebook
+    speedups.remembered_export(counting, nbsphinx.Exporter, tmp_path / "k", "v2")(
+        exporter, nb, resources()
+    )  # other versions or settings
+    later(RSTExporter(), nb, resources())  # not nbsphinx's exporter: never kept
+    later(RSTExporter(), nb, resources())
+    assert calls == ["trees", "other", "trees", "trees", "trees", "trees"]
+
+
+def test_an_export_sphinx_warned_about_is_never_kept(tmp_path):
+    import nbsphinx
+    from sphinx.util import logging as sphinx_logging
+
+    calls = []
+
+    def warning_export(self, nb, resources=None, **kw):
+        calls.append(1)
+        sphinx_logging.getLogger("nbsphinx").warning("a broken thumbnail")
+        return "text", {}
+
+    remembered = speedups.remembered_export(warning_export, nbsphinx.Exporter, tmp_path, "v1")
+    for _ in range(2):
+        remembered(nbsphinx.Exporter(execute="never"), _notebook_with_a_figure(), {"a": 1})
+    assert len(calls) == 2 and not list(tmp_path.rglob("*.pickle"))
