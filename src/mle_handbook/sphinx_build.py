@@ -35,8 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     return sphinx_main(sys.argv[1:] if argv is None else argv)
 
 
+#: Set by :func:`run_and_exit`: the process ends when the build does, so nothing needs tidying
+#: for later (see :func:`mle_handbook.sphinxext.collection.resume`).
+exits_after_build = False
+
+
 def run_and_exit(argv: list[str] | None = None) -> None:
     """Run :func:`main` and end the process with its status, without interpreter teardown."""
+    global exits_after_build  # noqa: PLW0603 - one flag for the life of the process
+    exits_after_build = True
     status = main(argv)
     sys.stdout.flush()
     sys.stderr.flush()

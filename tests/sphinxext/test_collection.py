@@ -130,3 +130,18 @@ def test_a_reader_does_not_collect_after_the_last_page_of_its_chunk(collections)
         collection.collect_now_and_then(app, None, "last")
     assert collections == [2, 2]
     collection.resume(app, None)
+
+
+def test_a_process_that_ends_with_the_build_skips_putting_the_collector_back(monkeypatch):
+    from mle_handbook import sphinx_build
+
+    app = SimpleNamespace(parallel=3)
+    collection.pause(app)
+    collection.freeze(app, None)
+    frozen = gc.get_freeze_count()
+    monkeypatch.setattr(sphinx_build, "exits_after_build", True)
+    collection.resume(app, None)
+    assert not gc.isenabled() and gc.get_freeze_count() == frozen  # left, the process ends
+    monkeypatch.setattr(sphinx_build, "exits_after_build", False)
+    collection.resume(app, None)
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -125,3 +125,35 @@ def test_sphinx_reads_at_a_lower_priority_than_the_kernels_while_notebooks_run(m
     kernel = int((mini_project.srcdir / "kernel-priority").read_text())
     assert kernel == own
     assert reading > kernel
+
+
+def test_workers_stop_in_the_background_once_the_last_notebook_has_run_and_only_once():
+    import threading
+
+    from mle_handbook.sphinxext.execution import _Running
+
+    stops = []
+
+    class Workers:
+        def shutdown(self, wait=True, cancel_futures=False):
+            stops.append(threading.current_thread().name)
+
+    running = _Running.__new__(_Running)  # no app, no processes: only the bookkeeping
+    running.lock, running.closing, running.starter = threading.Lock(), None, None
+    running.unfinished, running.final, running.waiting = 2, False, set()
+    running.workers, running.yielding = Workers(), False
+    running.pool = type("Pool", (), {"shutdown": lambda self, **kw: None})()
+    running._execute = lambda docname: docname
+    running._run("a")
+    running._run("b")  # the last one, but more may still be submitted
+    assert running.closing is None and not stops
+    running.no_more()  # nothing left: stopping starts at once, in a thread of its own
+    running.close()
+    assert stops == ["mle-workers-stop"]
+
+    running.unfinished, running.final, running.closing = 1, False, None
+    running.no_more()
+    assert running.closing is None  # one still running
+    running._run("c")
+    running.close()
+    assert stops == ["mle-workers-stop"] * 2  # closing joined the stop, it did not stop again

@@ -27,7 +27,12 @@ def setup(app):
         with open(os.path.join(app.srcdir, "resolved.txt"), "a") as log:
             log.write(f"{docname} {'main' if os.getpid() == MAIN else 'writer'}\\n")
 
+    def busy(app):
+        with open(os.path.join(app.srcdir, "resolved.txt"), "a") as log:
+            log.write(f"writers-busy {'main' if os.getpid() == MAIN else 'writer'}\\n")
+
     app.connect("doctree-resolved", note)
+    app.connect("mle-handbook-writers-busy", busy)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 """
 
@@ -74,6 +79,7 @@ def test_a_parallel_build_resolves_in_writers_and_builds_the_serial_builds_site(
     assert serial.returncode == 0, serial.output
     expected = _site(serial.outdir)
     assert {"main"} == {line.split()[1] for line in log.read_text().splitlines()}
+    assert "writers-busy" not in log.read_text()  # a serial build: Sphinx's own writing
     assert "pages/p3.html" in expected and "_images/dot.png" in expected
     assert "Page 4 on trees</span></a>" in expected["pages/p3.html"].decode()
 
@@ -81,6 +87,7 @@ def test_a_parallel_build_resolves_in_writers_and_builds_the_serial_builds_site(
     parallel = mini_project.build("-E", "-j", "3")
     assert parallel.returncode == 0, parallel.output
     resolved = dict(line.split() for line in log.read_text().splitlines())
+    assert resolved.pop("writers-busy") == "main"  # once every chunk was with a writer
     assert len(resolved) == 15  # every page once
     assert list(resolved.values()).count("main") == 1  # Sphinx's first page only
     assert _site(parallel.outdir) == expected  # pages, images and search index alike
@@ -122,3 +129,25 @@ def test_a_doctree_is_pickled_without_its_environment_and_left_as_it_was():
     doctree += nodes.paragraph(text=str(lambda: None))
     doctree.children[-1]["hook"] = lambda: None  # a node holding something unpicklable
     assert resolving.pickled(doctree) is None
+
+
+def test_downloads_written_while_the_writers_are_busy_are_not_written_again(tmp_path):
+    from types import SimpleNamespace
+
+    from mle_handbook.sphinxext import downloads
+
+    source = tmp_path / "src"
+    (source / "notebooks").mkdir(parents=True)
+    (source / "notebooks" / "trees.ipynb").write_text(
+        '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    )
+    env = SimpleNamespace(
+        found_docs={"notebooks/trees"}, doc2path=lambda name: source / f"{name}.ipynb"
+    )
+    app = SimpleNamespace(env=env, outdir=tmp_path / "html", builder=SimpleNamespace(name="html"))
+    downloads.write_while_writers_busy(app)
+    written = tmp_path / "html" / "_notebooks" / "notebooks" / "trees.ipynb"
+    assert written.exists()
+    written.unlink()
+    downloads.write_notebook_downloads(app, None)  # build-finished: already done
+    assert not written.exists()

@@ -645,3 +645,83 @@ def test_an_export_sphinx_warned_about_is_never_kept(tmp_path):
     for _ in range(2):
         remembered(nbsphinx.Exporter(execute="never"), _notebook_with_a_figure(), {"a": 1})
     assert len(calls) == 2 and not list(tmp_path.rglob("*.pickle"))
+
+
+def test_code_read_while_notebooks_run_is_highlighted_as_the_writer_then_finds_it(
+    tmp_path, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from docutils import nodes
+    from docutils.utils import new_document
+    from sphinx.highlighting import PygmentsBridge
+    from sphinx.writers.html5 import HTML5Translator
+
+    highlighted = []
+    _, counting = _counting_block(highlighted)
+    monkeypatch.setattr(
+        PygmentsBridge,
+        "highlight_block",
+        speedups.memoised_highlight_block(counting, tmp_path, "1"),
+    )
+    bridge = PygmentsBridge("html")
+    config = SimpleNamespace(
+        mle_handbook_cache_dir="cache", highlight_options={}, html_codeblock_linenos_style="inline"
+    )
+    running = SimpleNamespace(unfinished=1)
+    app = SimpleNamespace(builder=SimpleNamespace(highlighter=bridge), config=config)
+    doctree = new_document("page.md")
+    named = nodes.literal_block("print(1)\n", "print(1)\n", language="python")
+    doctree += named
+    doctree += nodes.literal_block("plain", "plain")  # its language is set later, by Sphinx
+    doctree += nodes.literal_block("x = 2", "x = 2", language="python", linenos=True)
+    speedups.highlight_read_ahead(app, doctree)  # no notebook running: left to the writers
+    assert highlighted == []
+    app._mle_running = running
+    speedups.highlight_read_ahead(app, doctree)
+    assert highlighted == ["print(1)\n"]
+    # The writer: Sphinx's HTML translator, once its post-transforms have set "linenos".
+    named["linenos"] = False
+    writer = SimpleNamespace(
+        config=config, highlighter=bridge, starttag=lambda *a, **k: "", body=[]
+    )
+    with pytest.raises(nodes.SkipNode):
+        HTML5Translator.visit_literal_block(writer, named)
+    assert highlighted == ["print(1)\n"] and "print" in writer.body[0]  # found, not redone
+    running.unfinished = 0  # the last notebook has run: the writers highlight in parallel
+    doctree += nodes.literal_block("y = 3", "y = 3", language="python")
+    speedups.highlight_read_ahead(app, doctree)
+    assert highlighted == ["print(1)\n"]
+
+
+def test_bibliography_formatted_ahead_once_a_build_and_silently():
+    from types import SimpleNamespace
+
+    from sphinx.util import logging as sphinx_logging
+
+    formatted = []
+
+    class Domain:
+        bibliographies = {"a": 1, "b": 2}
+
+        def get_formatted_entries(self, key, docnames, tooltips, style):
+            formatted.append((key, docnames))
+            sphinx_logging.getLogger(__name__).warning("missing field")  # silenced
+            yield from ()
+            if key == "b":
+                raise ValueError("an entry that cannot be formatted")
+
+    env = SimpleNamespace(
+        domains={"cite": Domain()},
+        config=SimpleNamespace(root_doc="index"),
+        collect_relations=lambda: {"index": (None, None, None)},
+        found_docs={"index", "orphan"},
+    )
+    app = SimpleNamespace(
+        env=env, config=SimpleNamespace(bibtex_tooltips=True, bibtex_tooltips_style="")
+    )
+    speedups.format_bibliography_ahead(app)
+    speedups.format_bibliography_ahead(app)  # once a build
+    assert formatted == [("a", ["index", "orphan"]), ("b", ["index", "orphan"])]
+    app = SimpleNamespace(env=SimpleNamespace(domains={}))
+    speedups.format_bibliography_ahead(app)  # no sphinxcontrib-bibtex: nothing

@@ -87,8 +87,11 @@ def setup(app: Sphinx) -> dict:
     app.connect("source-read", epub.use_xhtml_safe_outputs, priority=600)  # after the above
     app.connect("doctree-read", alt_text.add_alt_text)
     app.connect("doctree-read", speedups.note_languages)
+    app.connect("doctree-read", speedups.highlight_read_ahead)
     app.connect("html-collect-pages", epub.exclude_copied_notebooks)
     app.connect("html-page-context", epub.close_tab_inputs)
+    app.add_event(resolving.WRITERS_BUSY)
+    app.connect(resolving.WRITERS_BUSY, downloads.write_while_writers_busy)
     app.connect("build-finished", downloads.write_notebook_downloads)
     app.connect("build-finished", execution.stop_services)
     app.connect("doctree-read", collection.collect_now_and_then)

@@ -23,8 +23,18 @@ def _write(path: Path, data: bytes) -> None:
         path.write_bytes(data)
 
 
+def write_while_writers_busy(app) -> None:
+    """In a parallel build, while the last pages are being written (:data:`.resolving.WRITERS_BUSY`):
+    write the downloads then, instead of after the build (0.08-0.14 s of its end)."""
+    write_notebook_downloads(app, None)
+    app._mle_downloads_written = True
+
+
 def write_notebook_downloads(app, exception) -> None:
+    """``build-finished``: write every notebook page's downloads, unless already written."""
     if exception is not None or app.builder.name != "html":
+        return
+    if getattr(app, "_mle_downloads_written", False):
         return
     env = app.env
     for docname in sorted(env.found_docs):

@@ -15,7 +15,9 @@ itself too (it writes their paths into the page), with its log silenced so that 
 an image is given once, by the main process; it does not feed a search index of its own. What
 the writer logs while resolving (a missing reference, say) reaches the main process's log as any
 writer's does. A page whose resolved doctree cannot be pickled is resolved again by the main
-process, with its log silenced: the writer has already reported what resolving it said.
+process, with its log silenced: the writer has already reported what resolving it said. Once the
+last chunk is with a writer, the main process emits :data:`WRITERS_BUSY` for work that can be done
+meanwhile.
 
 Only parallel HTML builds change (``-j``, which ``make html`` passes); Read the Docs' serial
 builds, and every other builder, run Sphinx's own code. The pages come out byte for byte the
@@ -31,6 +33,11 @@ import types
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
+
+#: Emitted (with no arguments besides the app) once the last chunk is with a writer, while the
+#: main process would only wait for them: work that has to be done by the end of the build and
+#: needs no written page can be done then (see :mod:`.downloads`).
+WRITERS_BUSY = "mle-handbook-writers-busy"
 
 #: The builders whose writing this changes (their serial part is images and the search index).
 BUILDERS = ("html", "dirhtml")
@@ -87,6 +94,8 @@ def write_parallel(builder, docnames, nproc: int) -> None:
             if not tasks._join_one():
                 time.sleep(0.01)
         tasks.add_task(write_process, (index, chunk), on_chunk_done)
+    # Every chunk is with a writer: what else the main process has to do can run meanwhile.
+    builder.events.emit(WRITERS_BUSY)
     tasks.join()
     logger.info("")
 

@@ -308,6 +308,60 @@ def highlight_ahead(app, nb) -> None:
                     pass
 
 
+def highlight_read_ahead(app, doctree) -> None:
+    """``doctree-read``: while notebooks still execute, highlight the code blocks of the page
+    just read (a prose page, or a notebook that has run) as Sphinx's HTML writer will, into the
+    memo of :func:`memoise_highlighting`, so that the writers find them done. Reading then runs
+    at a lower priority than the kernels (see :mod:`.execution`), so this uses processor time the
+    notebooks leave; after the last notebook, the writers highlight in parallel instead. Only
+    blocks whose language the page names, without line numbers, are done ahead (a block Sphinx
+    later changes is simply highlighted by the writer); a block that fails is left for it too."""
+    running = getattr(app, "_mle_running", None)
+    highlighter = getattr(app.builder, "highlighter", None)
+    if not app.config.mle_handbook_cache_dir or highlighter is None:
+        return
+    if running is None or not getattr(running, "unfinished", 0):
+        return
+    with logging.suppress_logging():
+        for node in doctree.findall(nodes.literal_block):
+            if "language" not in node or node.get("linenos") or node.rawsource != node.astext():
+                continue
+            language = node["language"]
+            arguments = {**node.get("highlight_args", {}), "force": node.get("force", False)}
+            try:
+                highlighter.highlight_block(
+                    node.rawsource,
+                    language,
+                    opts=app.config.highlight_options.get(language, {}),
+                    linenos=False,
+                    location=node,
+                    **arguments,
+                )
+            except Exception:  # noqa: BLE001 - the writer reports it when it highlights
+                pass
+
+
+def format_bibliography_ahead(app) -> None:
+    """While the build waits for a notebook (once a build): format the bibliographies as
+    sphinxcontrib-bibtex will once reading is over, from the citations read so far, so that its
+    formatting is then found done (in the memo of :func:`memoise_bibliography`, and in pybtex's
+    plugin and LaTeX look-ups remembered by this process). A notebook that cites adds or
+    renumbers entries, which are then formatted as before; nothing is changed or reported here."""
+    if getattr(app, "_mle_bibliography_ahead", False) or "cite" not in app.env.domains:
+        return
+    app._mle_bibliography_ahead = True
+    from sphinxcontrib.bibtex.domain import get_docnames
+
+    domain, config = app.env.domains["cite"], app.config
+    with logging.suppress_logging(), contextlib.suppress(Exception):
+        docnames = list(get_docnames(app.env))
+        for key in list(domain.bibliographies):
+            for _ in domain.get_formatted_entries(
+                key, docnames, config.bibtex_tooltips, config.bibtex_tooltips_style
+            ):
+                pass
+
+
 def memoised_highlight_block(highlight_block, folder: Path, salt: str):
     """``PygmentsBridge.highlight_block``, its results kept as files in ``folder``. The key names
     the code, the language, the lexer's options, ``force``, the bridge's output and formatter
