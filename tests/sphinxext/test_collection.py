@@ -143,7 +143,9 @@ def test_a_process_that_ends_with_the_build_skips_putting_the_collector_back(mon
     frozen = gc.get_freeze_count()
     monkeypatch.setattr(sphinx_build, "exits_after_build", True)
     collection.resume(app, None)
-    assert not gc.isenabled() and gc.get_freeze_count() == frozen  # left, the process ends
+    # Left frozen, the process ends (not an exact count: a thread left by an earlier test may
+    # free a frozen object meanwhile; unfreezing would leave none).
+    assert not gc.isenabled() and gc.get_freeze_count() > frozen // 2
     monkeypatch.setattr(sphinx_build, "exits_after_build", False)
     collection.resume(app, None)
     assert gc.isenabled() and gc.get_freeze_count() == 0
