@@ -187,9 +187,7 @@ def remembered_entries(format_entry, folder: Path, salt: str):
         if found is not None:
             with contextlib.suppress(Exception):  # unreadable: formatted again, and replaced
                 return pickle.loads(base64.b85decode(found))
-        with logging.pending_logging() as held:
-            result = format_entry(self, label, entry, bib_data)
-            warned = any(record.levelno >= WARNING for record in held.buffer)
+        result, warned = _watching_warnings(format_entry, self, label, entry, bib_data)
         if not warned:
             memo.put(key, base64.b85encode(pickle.dumps(result, pickle.HIGHEST_PROTOCOL)).decode())
         return result
@@ -394,9 +392,9 @@ def memoised_highlight_block(highlight_block, folder: Path, salt: str):
         found = memo.find(key)
         if found is not None:
             return found
-        with logging.pending_logging() as held:  # re-emitted, in order, when the block ends
-            result = highlight_block(self, source, lang, opts, force, location, **kwargs)
-            warned = any(record.levelno >= WARNING for record in held.buffer)
+        result, warned = _watching_warnings(
+            highlight_block, self, source, lang, opts, force, location, **kwargs
+        )
         if not warned:
             memo.put(key, result)
         return result
@@ -416,6 +414,15 @@ def _highlighting_versions(lock: Path) -> str:
 
 def _sorted_repr(options: dict) -> str:
     return repr(sorted(options.items(), key=str))
+
+
+def _watching_warnings(compute, *args, **kwargs):
+    """``(compute(*args, **kwargs), whether Sphinx warned meanwhile)``: what it logs is held and
+    given, in order, when it returns. A memo keeps no result made with a warning, so that the
+    warning is given again in every build."""
+    with logging.pending_logging() as held:
+        result = compute(*args, **kwargs)
+        return result, any(record.levelno >= WARNING for record in held.buffer)
 
 
 #: Values whose ``repr`` is what they hold (not, as for most objects, where they are in memory).
@@ -632,9 +639,7 @@ def remembered_export(export, exporter_class, folder: Path, salt: str):
         path = folder / key.hexdigest()[:2] / f"{key.hexdigest()}.pickle"
         with contextlib.suppress(Exception):  # not kept yet, or unreadable: exported again
             return pickle.loads(path.read_bytes())
-        with logging.pending_logging() as held:
-            result = export(self, nb, resources, **kw)
-            warned = any(record.levelno >= WARNING for record in held.buffer)
+        result, warned = _watching_warnings(export, self, nb, resources, **kw)
         if not warned:
             _write_atomically(path, pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
         return result
