@@ -8,7 +8,6 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
   template compilation, for notebooks and for pages);
 - :mod:`.scheduling`: shares reading and writing among Sphinx's processes by the pages' sizes;
 - :mod:`.resolving`: Sphinx's writer processes resolve their own pages;
-- :mod:`.pipelining`: the other pages are written while the last notebook still runs;
 - :mod:`.pandoc_batch`: converts each notebook's Markdown cells in two pandoc runs, not two a cell;
 - :mod:`.execution`: executes the notebooks Sphinx is about to read, in parallel, reports failures
   in one readable block per notebook, and hands nbsphinx the executed copy;
@@ -34,7 +33,6 @@ from . import (
     execution,
     launch,
     pandoc_batch,
-    pipelining,
     resolving,
     scheduling,
     speedups,
@@ -54,7 +52,6 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("mle_handbook_timeout", 180, "env", types=[int])
     app.add_config_value("mle_handbook_jobs", 2, "", types=[int])
     app.add_config_value("mle_handbook_cache_dir", "", "", types=[str])
-    app.add_config_value("mle_handbook_write_ahead", True, "", types=[bool])
     # "env": the Binder/Colab links are part of each notebook page's source, made when it is read.
     app.add_config_value("mle_handbook_repository_url", "", "env", types=[str])
     app.add_config_value("mle_handbook_repository_branch", "main", "env", types=[str])
@@ -82,7 +79,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", speedups.keep_compiled_page_templates)
     app.connect("builder-inited", scheduling.share_by_size)
     app.connect("builder-inited", resolving.resolve_in_writers)
-    app.connect("builder-inited", pipelining.enable)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
     app.connect("env-before-read-docs", execution.execute_notebooks)
     app.connect("env-before-read-docs", collection.freeze, priority=900)  # after the above

@@ -25,8 +25,7 @@ def _write(path: Path, data: bytes) -> None:
 
 def write_while_writers_busy(app) -> None:
     """In a parallel build, while the last pages are being written (:data:`.resolving.WRITERS_BUSY`):
-    write the downloads then, instead of after the build (0.08-0.14 s of its end). Once is
-    enough when a build writes its pages in two parts (:mod:`.pipelining`)."""
+    write the downloads then, instead of after the build (0.08-0.14 s of its end)."""
     write_notebook_downloads(app, None)
     app._mle_downloads_written = True
 

@@ -34,7 +34,7 @@ from ..exercises.execute import (
 )
 from ..exercises.markers import is_exercise, project_meta
 from ..exercises.validate import ExerciseFormatError, validate
-from . import collection, pages, pandoc_batch, pipelining, speedups
+from . import collection, pages, pandoc_batch, speedups
 
 logger = logging.getLogger(__name__)
 
@@ -296,7 +296,6 @@ def execute_notebooks(app, env, docnames: list[str]) -> None:
     later = finishing_order(running.notebooks, running.waiting, running.jobs)
     docnames[:] = [d for d in docnames if d not in running.notebooks]
     docnames += [d for d in later if d in reading]
-    running.read_last = docnames[-1] if docnames else None
     if app.parallel > 1:
         app._mle_parallel, app.parallel = app.parallel, 1
 
@@ -373,8 +372,6 @@ class _Running:
         # :meth:`no_more`), the worker processes stop in the background (:meth:`_wind_down`).
         self.unfinished, self.final = 0, False
         self.closing: threading.Thread | None = None
-        # The page Sphinx reads last (set by :func:`execute_notebooks`), see :func:`running_last`.
-        self.read_last: str | None = None
 
     def _yield_to_notebooks(self) -> None:
         """Lower this thread's CPU priority while the notebooks run.
@@ -523,28 +520,14 @@ class _Running:
         self._restore_priority()
 
 
-def running_last(app, docname: str) -> bool:
-    """Whether ``docname`` is the last page Sphinx reads and its notebook is still running: the
-    build may then read it ahead (:mod:`.pipelining`) instead of waiting for it."""
-    running = getattr(app, "_mle_running", None)
-    if running is None or docname != running.read_last:
-        return False
-    future = running.futures.get(docname)
-    return future is not None and not future.done()
-
-
 def finish_reading(app, env) -> None:
-    """After reading: every notebook has been waited for (but one read ahead, see
-    :mod:`.pipelining`, which is waited for while the other pages are written); writing may use
-    every core again."""
+    """After reading: every notebook has been waited for; writing may use every core again."""
     running = getattr(app, "_mle_running", None)
     if running is not None:
         for docname in list(running.futures):  # not read (e.g. removed while running): waited for
-            if not pipelining.provisional(app, docname):
-                running.result(docname)
-        if not running.futures:
-            running.close()
-            app._mle_running = None
+            running.result(docname)
+        running.close()
+        app._mle_running = None
     if getattr(app, "_mle_parallel", None):
         app.parallel, app._mle_parallel = app._mle_parallel, None
 
@@ -554,19 +537,6 @@ def use_executed_notebook(app, docname: str, source: list[str]) -> None:
     if not _is_notebook(app.env, docname):
         return
     running = getattr(app, "_mle_running", None)
-    if pipelining.provisional(app, docname):  # read ahead, as it is, until it has run
-        _failed(app.env).add(docname)
-        source_path = os.path.relpath(app.env.doc2path(docname), app.srcdir)
-        page = pages.decorate(
-            ExecutionResult(source_path, running.notebooks[docname]),
-            docname=docname,
-            config=app.config,
-            builder=app.builder.name,
-        )
-        source[0] = nbformat.writes(page)
-        return
-    if docname in getattr(app, "_mle_read_again", ()):  # read ahead before: now it has run
-        _failed(app.env).discard(docname)
     if running is not None and docname in running.futures:
         if not running.futures[docname].done():
             # Waiting anyway: convert the Markdown of the notebooks still running meanwhile, and
