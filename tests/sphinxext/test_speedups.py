@@ -725,3 +725,178 @@ def test_bibliography_formatted_ahead_once_a_build_and_silently():
     assert formatted == [("a", ["index", "orphan"]), ("b", ["index", "orphan"])]
     app = SimpleNamespace(env=SimpleNamespace(domains={}))
     speedups.format_bibliography_ahead(app)  # no sphinxcontrib-bibtex: nothing
+
+
+BIB = """@misc{dsit2026,
+  author = {{Department for Science, Innovation and Technology}},
+  title = {AI Sector Study},
+  year = {2026},
+}
+@book{breiman1984,
+  author = {Breiman, Leo and Friedman, Jerome and Olshen, Richard and Stone, Charles},
+  title = {Classification and Regression Trees},
+  publisher = {Wadsworth},
+  year = {1984},
+}
+"""
+
+
+def _citing_project(mini_project, bib: str = BIB):
+    conf = mini_project.srcdir / "conf.py"
+    conf.write_text(
+        conf.read_text().replace("'nbsphinx']", "'nbsphinx', 'sphinxcontrib.bibtex']")
+        + "bibtex_bibfiles = ['refs.bib']\nbibtex_reference_style = 'author_year'\n"
+    )
+    (mini_project.srcdir / "refs.bib").write_text(bib)
+    pages = mini_project.srcdir / "pages"
+    pages.mkdir(exist_ok=True)
+    (pages / "a.md").write_text(
+        "# A\n\nAs {cite:t}`breiman1984` showed, and {cite:p}`{see}dsit2026{p. 4}`.\n"
+    )
+    (pages / "refs.md").write_text(
+        "# References\n\nAgain {cite:p}`breiman1984,dsit2026`.\n\n```{bibliography}\n```\n"
+    )
+    index = mini_project.srcdir / "index.md"
+    index.write_text(index.read_text() + "\n```{toctree}\npages/a\npages/refs\n```\n")
+    return ["pages/a.html", "pages/refs.html"]
+
+
+def test_remembered_citations_give_the_same_pages_and_are_found_next_build(mini_project):
+    names = _citing_project(mini_project)
+    plain = mini_project.build()
+    assert plain.returncode == 0, plain.output
+    expected = {name: (plain.outdir / name).read_text() for name in names}
+    assert (
+        'Breiman <em>et al.</em> [<a class="reference internal" href="refs.html#'
+        in (expected["pages/a.html"])
+    )
+    assert (
+        ">Department for Science, Innovation and Technology, 2026</a>, p. 4]"
+        in (expected["pages/a.html"])
+    )
+    folder = mini_project.srcdir / "_build" / ".jupyter-cache" / "citations"
+    kept = {}
+    for _ in range(2):  # the first keeps each citation's nodes, the second finds them
+        shutil.rmtree(plain.outdir)
+        cached = mini_project.build("-D", "mle_handbook_cache_dir=_build/.jupyter-cache")
+        assert cached.returncode == 0, cached.output
+        assert {name: (cached.outdir / name).read_text() for name in names} == expected
+        files = {p: p.stat().st_mtime_ns for p in folder.rglob("*.pickle")}
+        assert len(files) == 3  # one per citation
+        kept = kept or files
+    assert files == kept  # found, not resolved and written again
+
+
+def test_a_changed_bibliography_resolves_its_citations_again(mini_project):
+    names = _citing_project(mini_project)
+    first = mini_project.build("-D", "mle_handbook_cache_dir=_build/.jupyter-cache")
+    assert first.returncode == 0, first.output
+    assert ">1984</a>]" in (first.outdir / names[0]).read_text()
+    (mini_project.srcdir / "refs.bib").write_text(BIB.replace("year = {1984}", "year = {1986}"))
+    shutil.rmtree(first.outdir)
+    again = mini_project.build("-D", "mle_handbook_cache_dir=_build/.jupyter-cache")
+    assert again.returncode == 0, again.output
+    page = (again.outdir / names[0]).read_text()
+    assert ">1986</a>]" in page and ">1984</a>]" not in page
+
+
+def test_a_citation_sphinx_warns_about_is_never_kept_and_warns_every_time(tmp_path):
+    from sphinx.util import logging as sphinx_logging
+
+    calls = []
+
+    def resolve(self, env, fromdocname, builder, typ, target, node, contnode):
+        calls.append(target)
+        if target == "missing":
+            sphinx_logging.getLogger(__name__).warning('could not find bibtex key "missing"')
+        return {"resolved": target}
+
+    memoised = speedups.remembered_citations(resolve, tmp_path, "v1")
+    domain, builder = _citing_domain(), _builder()
+    for _ in range(2):
+        assert memoised(domain, None, "a", builder, "p", "missing", None, None)
+        assert memoised(domain, None, "a", builder, "p", "breiman1984", None, None)
+    assert calls == ["missing", "breiman1984", "missing"]  # the warned one every time
+    assert len(list(tmp_path.rglob("*.pickle"))) == 1
+
+
+def test_a_citations_key_names_the_page_the_link_the_style_and_the_entry():
+    from types import SimpleNamespace
+
+    key = speedups._citation_key
+    domain, builder = _citing_domain(), _builder()
+    base = key(domain, "a", builder, "p", "breiman1984")
+    assert base is not None
+    assert key(domain, "a", builder, "p", "breiman1984") == base
+    assert key(domain, "b", builder, "p", "breiman1984") != base  # another page
+    assert key(domain, "a", builder, "t", "breiman1984") != base  # another role
+    assert key(domain, "a", builder, "p", "{see}breiman1984") != base  # pre-text
+    assert key(domain, "a", _builder(suffix=".htm"), "p", "breiman1984") != base  # another link
+    relabelled = _citing_domain(label="2")
+    assert key(relabelled, "a", builder, "p", "breiman1984") != base
+    restyled = _citing_domain(style=_Style(sep="; "))
+    assert key(restyled, "a", builder, "p", "breiman1984") != base
+    # A style only told apart by where it is in memory cannot be keyed: never kept.
+    opaque = _citing_domain(style=SimpleNamespace(plugin=object()))
+    assert key(opaque, "a", builder, "p", "breiman1984") is None
+    # Citations of other keys do not matter.
+    assert key(domain, "a", builder, "p", "breiman1984") == key(
+        _citing_domain(extra=True), "a", builder, "p", "breiman1984"
+    )
+
+
+def test_stable_repr_describes_nested_settings_without_memory_addresses():
+    class Plugin:  # what pybtex's name-style plugins look like: no state, a default repr
+        pass
+
+    class Slotted:
+        __slots__ = ("x",)
+
+    described = speedups._stable_repr(_Style(plugin=Plugin(), roles={"p": _Style(sep="; ")}))
+    assert described is not None and " at 0x" not in described
+    assert "Plugin()" in described and "sep='; '" in described
+    assert speedups._stable_repr(_Style(plugin=Slotted())) is None
+    assert speedups._stable_repr(_Style(roles={object(): 1})) is None
+
+
+class _Style:
+    def __init__(self, sep=", ", plugin=None, roles=None):
+        self.sep, self.plugin, self.roles = sep, plugin, roles or {}
+
+
+def _builder(suffix=".html"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        name="html", get_relative_uri=lambda source, target: f"../{target}{suffix}"
+    )
+
+
+def _citing_domain(label="1", style=None, extra=False):
+    from types import SimpleNamespace
+
+    from sphinxcontrib.bibtex.directives import BibliographyKey
+
+    bibliography = BibliographyKey(docname="refs", id_="bibliography-0")
+    citations = [
+        SimpleNamespace(
+            key="breiman1984",
+            citation_id="id1",
+            formatted_entry=SimpleNamespace(key="breiman1984", label=label),
+            bibliography_key=bibliography,
+        )
+    ]
+    if extra:
+        citations.append(
+            SimpleNamespace(
+                key="dsit2026",
+                citation_id="id2",
+                formatted_entry=SimpleNamespace(key="dsit2026", label="2"),
+                bibliography_key=bibliography,
+            )
+        )
+    return SimpleNamespace(
+        reference_style=style or _Style(),
+        citations=citations,
+        bibliographies={bibliography: SimpleNamespace(list_="citation")},
+    )

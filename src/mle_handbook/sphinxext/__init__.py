@@ -65,6 +65,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", speedups.memoise_inventories)
     app.connect("config-inited", speedups.remember_pybtex_plugins)
     app.connect("config-inited", speedups.memoise_bibliography, priority=450)  # under the next
+    app.connect("config-inited", speedups.memoise_citations)
     app.connect("config-inited", speedups.format_entries_once)
     app.connect("config-inited", speedups.decode_latex_once)
     app.connect("config-inited", speedups.share_notebook_templates)
