@@ -6,6 +6,7 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
 - :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
 - :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
   template compilation, for notebooks and for pages);
+- :mod:`.parsing`: removes docutils hot spots from reading pages (smart quotes);
 - :mod:`.scheduling`: shares reading and writing among Sphinx's processes by the pages' sizes;
 - :mod:`.resolving`: Sphinx's writer processes resolve their own pages;
 - :mod:`.pandoc_batch`: converts each notebook's Markdown cells in two pandoc runs, not two a cell;
@@ -33,6 +34,7 @@ from . import (
     execution,
     launch,
     pandoc_batch,
+    parsing,
     resolving,
     scheduling,
     speedups,
@@ -73,6 +75,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", speedups.memoise_notebook_export)
     app.connect("config-inited", pandoc_batch.use_batched_pandoc)
     app.connect("config-inited", speedups.lighten_reader_environments)
+    app.connect("config-inited", parsing.quote_only_where_needed)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", launch.check_repository_url)
     # Before the other extensions' builder-inited work (bibliographies, inventories).

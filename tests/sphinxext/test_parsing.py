@@ -1,0 +1,112 @@
+"""Reading's docutils speed-ups change nothing but speed."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from docutils.core import publish_doctree
+from docutils.transforms.universal import SmartQuotes
+from docutils.utils import smartquotes
+
+from mle_handbook.sphinxext import parsing
+
+ACTIONS = ["qDe", "q", "D", "d", "i", "e", "b", "B", "w", "qbBdDiew", "1", "2", "3", ""]
+LANGUAGES = ["en", "en-gb", "de", "fr", "it"]
+# Letters, spaces and every character and entity the educating steps look at, typographic
+# characters included.
+PIECES = [
+    *"ab \n.-'\"`\\&#;\x00\u2019\u201c\u2013\u2026",
+    *["&#39;", "&#34;", "&#92;", "&#46;", "&#45;", "&#96;", "&quot;", "&amp;", "--", ". . ."],
+]
+
+
+def test_text_without_active_characters_is_never_changed_by_educate_tokens():
+    rng = random.Random(20261127)
+    checked = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 8)))
+        if parsing.ACTIVE.search(text):
+            continue
+        checked += 1
+        previous = rng.choice(["", "'", '"', "a"])  # context carried over from a previous token
+        for action in ACTIONS:
+            for language in LANGUAGES:
+                tokens = [("literal", previous), ("plain", text)] if previous else [("plain", text)]
+                out = list(smartquotes.educate_tokens(tokens, attr=action, language=language))
+                assert out[-1] == text, (text, action, language)
+    assert checked > 1000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["it's", 'say "hi"', "a -- b", "wait...", "a . . . b", r"a \"b\"", "&#39;", "&quot;", "`a'"],
+)
+def test_each_kind_of_active_text_is_seen_as_active(text):
+    assert parsing.ACTIVE.search(text)
+    assert any(
+        list(smartquotes.educate_tokens([("plain", text)], attr=action, language="en"))[0] != text
+        for action in ("qDe", "qbBdDiew", "w")
+    )
+
+
+def test_the_stupefy_action_always_takes_the_full_path():
+    assert parsing.SIMPLE_ACTION.fullmatch("qDe") and parsing.SIMPLE_ACTION.fullmatch("2")
+    assert not parsing.SIMPLE_ACTION.fullmatch("-1")
+
+
+SOURCE = """\
+A plain paragraph with nothing to change, and a *nested* inline.
+
+It's a "quoted" paragraph -- with dashes... and an escaped \\"quote\\".
+
+* A list item, plain.
+* An item that isn't.
+
+``literal 'text'`` next to 'quotes'.
+
+Title with 'quotes'
+===================
+
+Plain title
+===========
+
+::
+
+    a literal block with 'quotes' -- untouched
+"""
+
+
+def _doctree():
+    settings = {"smart_quotes": True, "report_level": 5, "language_code": "en-gb"}
+    return publish_doctree(SOURCE, settings_overrides=settings)
+
+
+def _described(doctree) -> list:
+    from docutils import nodes
+
+    return [
+        (type(node).__name__, str(node), node.line, node.source)
+        for node in doctree.findall(nodes.Text)
+    ]
+
+
+def test_smart_quotes_give_the_same_doctree_node_for_node(monkeypatch):
+    expected = _doctree()
+    assert "It\u2019s a \u201cquoted\u201d" in expected.astext()  # the transform ran
+    monkeypatch.setattr(
+        smartquotes, "educate_tokens", parsing.educate_unless_unchanged(smartquotes.educate_tokens)
+    )
+    calls = []
+    get_tokens = parsing.tokens_unless_unchanged(SmartQuotes.get_tokens)
+
+    def counting(self, txtnodes):
+        tokens = get_tokens(self, txtnodes)
+        calls.append(isinstance(tokens, parsing.Unchanged))
+        return tokens
+
+    monkeypatch.setattr(SmartQuotes, "get_tokens", counting)
+    faster = _doctree()
+    assert faster.pformat() == expected.pformat()
+    assert _described(faster) == _described(expected)  # same text, lines and sources
+    assert True in calls and False in calls  # some blocks skipped, others educated
