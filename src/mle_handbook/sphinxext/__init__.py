@@ -7,6 +7,7 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
 - :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
   template compilation, for notebooks and for pages);
 - :mod:`.parsing`: removes docutils hot spots from reading pages (smart quotes);
+- :mod:`.traversal`: walks doctrees with one generator per walk, not one per node;
 - :mod:`.scheduling`: shares reading and writing among Sphinx's processes by the pages' sizes;
 - :mod:`.resolving`: Sphinx's writer processes resolve their own pages;
 - :mod:`.pandoc_batch`: converts each notebook's Markdown cells in two pandoc runs, not two a cell;
@@ -39,6 +40,7 @@ from . import (
     scheduling,
     speedups,
     tools,
+    traversal,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -76,6 +78,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", pandoc_batch.use_batched_pandoc)
     app.connect("config-inited", speedups.lighten_reader_environments)
     app.connect("config-inited", parsing.quote_only_where_needed)
+    app.connect("config-inited", traversal.walk_iteratively)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", launch.check_repository_url)
     # Before the other extensions' builder-inited work (bibliographies, inventories).
@@ -103,6 +106,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-updated", collection.collect_and_freeze, priority=900)  # after the others
     app.connect("build-finished", collection.resume, priority=900)
     app.connect("build-finished", scheduling.restore)
+    app.connect("build-finished", traversal.restore_after_build)
     # Last: the worker processes start while Sphinx loads the other extensions.
     execution.start_workers_early(app)
     app.add_css_file("mle-handbook.css")
