@@ -18,7 +18,7 @@ BUILDDIR := _build
 CACHE ?= $(BUILDDIR)/.jupyter-cache
 FORCE ?=
 
-.PHONY: help venv html epub test lint format bench student lab clean cleancache distclean lock
+.PHONY: help venv bytecode html epub test lint format bench student lab clean cleancache distclean lock
 
 help:
 	@echo "make html     build the site into $(BUILDDIR)/html (executes every notebook)"
@@ -42,11 +42,22 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m mle_handbook.cli install-kernel --quiet
 	touch $@
 
-html: $(STAMP)
+# The package's own bytecode: uv compiles the installed packages', but Python writes none for
+# this editable one where PYTHONDONTWRITEBYTECODE is set (as on CI images), and every build
+# then compiles its modules again before reading a page (0.06 s of a cached clean build's
+# start-up, while the other cores wait).
+# A stamp, so that an unchanged package costs no Python start-up (0.09 s) to check.
+BYTECODE := src/mle_handbook/__pycache__/.compiled
+bytecode: $(BYTECODE)
+$(BYTECODE): $(STAMP) $(shell find src/mle_handbook -name '*.py')
+	@$(BIN)/python -m compileall -q src/mle_handbook
+	@touch $@
+
+html: $(STAMP) bytecode
 	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/python -m mle_handbook.sphinx_build -b html $(SPHINXFLAGS) -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/html
 
 # Doctrees outside the EPUB's folder: the EPUB builder packs (and warns about) every file there.
-epub: $(STAMP)
+epub: $(STAMP) bytecode
 	MLE_HANDBOOK_FORCE=$(FORCE) $(BIN)/python -m mle_handbook.sphinx_build -b epub $(SPHINXFLAGS) -d $(BUILDDIR)/doctrees/epub -D mle_handbook_cache_dir=$(CACHE) . $(BUILDDIR)/epub
 
 test: $(STAMP)
@@ -62,7 +73,7 @@ format: $(STAMP)
 
 # About half an hour; BENCH_ARGS="--runs 1 --grading 0 --no-rtd" for a quick look.
 BENCH_ARGS ?=
-bench: $(STAMP)
+bench: $(STAMP) bytecode
 	$(BIN)/python -m mle_handbook.bench --out $(BUILDDIR)/bench $(BENCH_ARGS)
 
 student: $(STAMP)

@@ -900,3 +900,79 @@ def _citing_domain(label="1", style=None, extra=False):
         citations=citations,
         bibliographies={bibliography: SimpleNamespace(list_="citation")},
     )
+
+
+class _CountingFastJsonSchema:
+    """fastjsonschema, counting its compilations."""
+
+    def __init__(self):
+        import fastjsonschema
+
+        self.module, self.compiled = fastjsonschema, 0
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)
+
+    def compile(self, definition, *args, **kwargs):
+        self.compiled += 1
+        return self.module.compile(definition, *args, **kwargs)
+
+
+def _notebook_schema():
+    from nbformat import v4
+    from nbformat.validator import _get_schema_json
+
+    return _get_schema_json(v4, version=4, version_minor=5)
+
+
+def _validation(validate, nb) -> str:
+    import fastjsonschema
+
+    try:
+        validate(nb)
+    except fastjsonschema.JsonSchemaValueException as error:
+        return f"{error} {error.path} {error.rule}"
+    return "valid"
+
+
+def test_remembered_notebook_schema_validates_as_fastjsonschema_and_is_found_on_disk(tmp_path):
+    import fastjsonschema
+    import nbformat
+
+    schema = _notebook_schema()
+    good = json.loads(
+        nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
+    )
+    bad = json.loads(json.dumps(good))
+    bad["cells"][0]["cell_type"] = "weird"
+    worse = json.loads(json.dumps(good))
+    worse["metadata"]["kernelspec"] = 3
+    expected = [_validation(fastjsonschema.compile(schema), nb) for nb in (good, bad, worse)]
+    assert expected[0] == "valid" and "must be object" in expected[2]
+
+    counting = _CountingFastJsonSchema()
+    first = speedups.RememberingCompiler(counting, tmp_path).compile(schema)
+    assert counting.compiled == 1 and len(list(tmp_path.glob("*.marshal"))) == 1
+    again = speedups.RememberingCompiler(counting, tmp_path).compile(schema)  # a later process
+    assert counting.compiled == 1  # found on disk, not compiled
+    for validate in (first, again):
+        assert [_validation(validate, nb) for nb in (good, bad, worse)] == expected
+    other = {**schema, "properties": {**schema["properties"], "nbformat": {"enum": [3]}}}
+    assert _validation(speedups.RememberingCompiler(counting, tmp_path).compile(other), good) != (
+        "valid"
+    )
+    assert counting.compiled == 2 and len(list(tmp_path.glob("*.marshal"))) == 2
+
+
+def test_unreadable_kept_schema_code_is_compiled_again_and_replaced(tmp_path):
+    schema = _notebook_schema()
+    counting = _CountingFastJsonSchema()
+    speedups.RememberingCompiler(counting, tmp_path).compile(schema)
+    (kept,) = tmp_path.glob("*.marshal")
+    kept.write_bytes(b"not marshal data")
+    validate = speedups.RememberingCompiler(counting, tmp_path).compile(schema)
+    assert counting.compiled == 2 and _validation(validate, {"nope": 1}) != "valid"
+    assert kept.read_bytes() != b"not marshal data"
+    # Other arguments are fastjsonschema's business: passed straight through, nothing kept.
+    speedups.RememberingCompiler(counting, tmp_path).compile(schema, formats={})
+    assert counting.compiled == 3 and len(list(tmp_path.glob("*.marshal"))) == 1

@@ -75,6 +75,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", speedups.share_notebook_templates)
     app.connect("config-inited", speedups.validate_notebooks_once)
     app.connect("config-inited", speedups.memoise_notebook_export)
+    app.connect("config-inited", speedups.memoise_notebook_schema)
     app.connect("config-inited", pandoc_batch.use_batched_pandoc)
     app.connect("config-inited", speedups.lighten_reader_environments)
     app.connect("config-inited", parsing.quote_only_where_needed)
