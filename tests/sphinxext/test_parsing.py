@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from docutils.core import publish_doctree
@@ -110,3 +111,81 @@ def test_smart_quotes_give_the_same_doctree_node_for_node(monkeypatch):
     assert faster.pformat() == expected.pformat()
     assert _described(faster) == _described(expected)  # same text, lines and sources
     assert True in calls and False in calls  # some blocks skipped, others educated
+
+
+def _settings_parts(values) -> dict:
+    return {
+        name: value
+        for name, value in vars(values).items()
+        if name not in {"record_dependencies", "_config_files"}
+    }
+
+
+def _components():
+    from docutils.parsers.rst import Parser
+    from docutils.readers import standalone
+    from myst_parser.parsers.sphinx_ import MystParser
+    from nbsphinx import NotebookParser
+
+    return [
+        (standalone.Reader, Parser()),
+        (standalone.Reader, MystParser()),
+        (standalone.Reader, NotebookParser()),
+        (Parser,),
+    ]
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_remembered_default_settings_are_docutils_own_and_new_each_time(which, monkeypatch):
+    import warnings
+
+    from docutils import frontend
+
+    monkeypatch.chdir(Path(__file__).parent)  # no ./docutils.conf here
+    components = _components()[which]
+    env = object()  # what Sphinx passes along: the caller's own objects, kept as they are
+    defaults = {"env": env, "traceback": True, "input_encoding": "utf-8-sig", "halt_level": 5}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        expected = frontend.OptionParser(
+            components, defaults=defaults, read_config_files=True
+        ).get_default_values()
+        plain = frontend.OptionParser(components).get_default_values()
+    first = parsing.default_values(components, defaults, read_config_files=True)
+    second = parsing.default_values(components, dict(defaults), read_config_files=True)
+    for settings in (first, second):
+        assert list(vars(settings)) == list(vars(expected))  # same settings, same order
+        assert _settings_parts(settings) == _settings_parts(expected)
+        assert settings.env is env and settings._config_files == []
+        assert isinstance(settings.record_dependencies, type(expected.record_dependencies))
+    assert first.record_dependencies is not second.record_dependencies  # each gets its own
+    assert first._config_files is not second._config_files
+    assert _settings_parts(parsing.default_settings(*components)) == _settings_parts(plain)
+
+
+def test_a_docutils_configuration_file_is_read_by_docutils_as_before(tmp_path, monkeypatch):
+    from docutils.parsers.rst import Parser
+    from docutils.readers import standalone
+
+    (tmp_path / "docutils.conf").write_text("[general]\nreport_level: 4\n")
+    monkeypatch.chdir(tmp_path)
+    components = (standalone.Reader, Parser())
+    assert parsing.default_values(components, {}, read_config_files=True) is None
+    settings = parsing.sphinx_settings(*components, defaults={}, read_config_files=True)
+    assert settings.report_level == 4 and settings._config_files
+    assert parsing.default_values(components, {}, read_config_files=False) is not None
+
+
+def test_components_with_settings_of_their_own_are_told_apart():
+    from docutils.parsers.rst import Parser
+
+    class Special(Parser):
+        settings_spec = (
+            *Parser.settings_spec,
+            "Special",
+            None,
+            (("A special setting.", ["--special"], {"default": "yes"}),),
+        )
+
+    assert parsing.default_values((Special(),)).special == "yes"
+    assert not hasattr(parsing.default_values((Parser(),)), "special")

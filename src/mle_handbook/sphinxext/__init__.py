@@ -6,7 +6,7 @@ Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Each module owns one ph
 - :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
 - :mod:`.speedups`: removes third-party hot spots (pandoc runs, highlighting, pybtex plugin look-ups,
   template compilation, for notebooks and for pages);
-- :mod:`.parsing`: removes docutils hot spots from reading pages (smart quotes);
+- :mod:`.parsing`: removes docutils hot spots from reading pages (smart quotes, default settings);
 - :mod:`.traversal`: walks doctrees with one generator per walk, not one per node;
 - :mod:`.scheduling`: shares reading and writing among Sphinx's processes by the pages' sizes;
 - :mod:`.resolving`: Sphinx's writer processes resolve their own pages;
@@ -79,6 +79,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", pandoc_batch.use_batched_pandoc)
     app.connect("config-inited", speedups.lighten_reader_environments)
     app.connect("config-inited", parsing.quote_only_where_needed)
+    app.connect("config-inited", parsing.remember_default_settings)
     app.connect("config-inited", traversal.walk_iteratively)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", launch.check_repository_url)
