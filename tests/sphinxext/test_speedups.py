@@ -976,3 +976,17 @@ def test_unreadable_kept_schema_code_is_compiled_again_and_replaced(tmp_path):
     # Other arguments are fastjsonschema's business: passed straight through, nothing kept.
     speedups.RememberingCompiler(counting, tmp_path).compile(schema, formats={})
     assert counting.compiled == 3 and len(list(tmp_path.glob("*.marshal"))) == 1
+
+
+def test_plugin_look_ups_read_the_installed_entry_points_once(monkeypatch):
+    import importlib
+    import importlib.metadata
+
+    modules = [importlib.import_module(name) for name in speedups.ENTRY_POINT_USERS]
+    for module in modules:
+        monkeypatch.setattr(module, "entry_points", importlib.metadata.entry_points)
+    speedups.read_entry_points_once()
+    assert all(module.entry_points is speedups.installed_entry_points for module in modules)
+    themes = {ep.name for ep in speedups.installed_entry_points(group="sphinx.html_themes")}
+    assert "sphinx_book_theme" in themes
+    assert themes == {ep.name for ep in importlib.metadata.entry_points(group="sphinx.html_themes")}

@@ -53,6 +53,7 @@ def _add_static_path(app: Sphinx, config) -> None:
 def setup(app: Sphinx) -> dict:
     # First, so that loading the other extensions runs without automatic collections too.
     collection.pause(app)
+    speedups.read_entry_points_once()  # before the other extensions look their plugins up
     app.add_config_value("mle_handbook_timeout", 180, "env", types=[int])
     app.add_config_value("mle_handbook_jobs", 2, "", types=[int])
     app.add_config_value("mle_handbook_cache_dir", "", "", types=[str])
