@@ -151,3 +151,74 @@ def test_downloads_written_while_the_writers_are_busy_are_not_written_again(tmp_
     written.unlink()
     downloads.write_notebook_downloads(app, None)  # build-finished: already done
     assert not written.exists()
+
+
+#: Runs :class:`resolving.Writers` in a process of its own (it forks), printing what came back.
+WRITERS = """
+import os, sys
+from sphinx.errors import SphinxParallelError
+from sphinx.util import logging
+from mle_handbook.sphinxext import resolving
+
+logging.setup(type("App", (), {"quiet": False, "verbosity": 0, "warningiserror": False,
+                              "_warncount": 0, "_exception_on_warning": False})(),
+              sys.stdout, sys.stdout)
+log = logging.getLogger("writers-test")
+
+def work(chunk):
+    if "fail" in chunk:
+        raise ValueError("cannot write " + chunk[0])
+    if "die" in chunk:
+        os._exit(3)
+    log.warning("wrote %s in %s", ",".join(chunk), "writer" if os.getpid() != MAIN else "main")
+    return [page.upper() for page in chunk]
+
+MAIN = os.getpid()
+chunks = [c.split(",") for c in sys.argv[1].split(";")]
+try:
+    with resolving.Writers(2, work) as writers:
+        writers.hand_out(chunks)
+        while writers.working:
+            index, result = writers.next_result()
+            print("result", index, result)
+except SphinxParallelError as exc:
+    print("error:", exc)
+print("children left:", len([p for p in __import__("multiprocessing").active_children()]))
+"""
+
+
+def _run_writers(chunks: str) -> list[str]:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", WRITERS, chunks], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_writers_forked_once_write_every_chunk_and_their_logs_reach_the_main_process():
+    out = _run_writers("a,b;c;d,e;f;g")
+    results = sorted(line for line in out if line.startswith("result"))
+    assert results == [
+        "result 0 ['A', 'B']",
+        "result 1 ['C']",
+        "result 2 ['D', 'E']",
+        "result 3 ['F']",
+        "result 4 ['G']",
+    ]
+    assert sum("WARNING: wrote" in line and "in writer" in line for line in out) == 5
+    assert out[-1] == "children left: 0"
+
+
+def test_a_failing_chunk_stops_the_writers_with_its_error():
+    out = _run_writers("a;fail;c;d;e;f")
+    assert "error: ValueError: cannot write fail" in out
+    assert out[-1] == "children left: 0"
+
+
+def test_a_writer_that_dies_stops_the_build_with_a_clear_error():
+    out = _run_writers("a;die;c;d")
+    assert any(line.startswith("error: a writer process ended unexpectedly") for line in out), out
+    assert out[-1] == "children left: 0"
