@@ -189,3 +189,108 @@ def test_components_with_settings_of_their_own_are_told_apart():
 
     assert parsing.default_values((Special(),)).special == "yes"
     assert not hasattr(parsing.default_values((Parser(),)), "special")
+
+
+RST = """\
+Title
+=====
+
+A paragraph with *emphasis*, ``literal``, a `link <https://example.org>`_ and a footnote [#]_.
+
+.. [#] The footnote.
+
+- a bullet
+
+  - a nested bullet with a field list:
+
+    :field: value
+    :other: value
+
+1. an enumerated item
+2. another
+
+term
+    definition
+
+-a          an option
+--long=x    another
+
+| a line block
+|   indented
+
+.. note:: A note with a list:
+
+   * one
+   * two
+
+.. |sub| replace:: substitution
+
+Using |sub| here.
+
++------+------+
+| grid | tab  |
++======+======+
+| a    | b    |
++------+------+
+
+Section
+-------
+
+>>> print("doctest")
+doctest
+
+::
+
+    literal block
+
+.. unknown-directive:: makes an error
+
+Bad *markup here.
+
+- unfinished
+bullet list
+"""
+
+
+def _parsed(source: str) -> str:
+    settings = {"report_level": 5, "halt_level": 5, "warning_stream": False}
+    doctree = publish_doctree(source, settings_overrides=settings)
+    return doctree.pformat()
+
+
+def test_lazily_made_states_parse_every_construct_as_docutils_does():
+    parsing.make_states_eagerly()
+    expected = _parsed(RST)
+    assert "system_message" in expected and "bullet_list" in expected  # errors parsed too
+    parsing.make_states_lazily()
+    try:
+        assert _parsed(RST) == expected
+    finally:
+        parsing.make_states_eagerly()
+
+
+def test_lazy_states_are_made_on_first_use_and_initialised_if_the_machine_runs():
+    from docutils.parsers.rst import states
+    from docutils.statemachine import DuplicateStateError, StateMachineWS, UnknownStateError
+
+    parsing.make_states_lazily()
+    try:
+        machine = StateMachineWS(state_classes=states.state_classes, initial_state="Body")
+        assert isinstance(machine.states, parsing.LazyStates)
+        assert dict.__len__(machine.states) == 0 and "Body" in machine.states
+        with pytest.raises(DuplicateStateError):
+            machine.add_state(states.Body)
+        before = machine.states["Text"]  # made before the machine runs: initialised later
+        assert not hasattr(before, "memo")
+        from types import SimpleNamespace
+
+        document = SimpleNamespace(reporter=SimpleNamespace())
+        machine.memo = SimpleNamespace(document=document, inliner=None, reporter=None)
+        machine.runtime_init()
+        assert before.memo is machine.memo
+        after = machine.states["Line"]  # made while running: initialised at once
+        assert after.memo is machine.memo
+        with pytest.raises(UnknownStateError):
+            machine.get_state("NoSuchState")
+    finally:
+        parsing.make_states_eagerly()

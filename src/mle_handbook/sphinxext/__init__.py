@@ -81,6 +81,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", speedups.lighten_reader_environments)
     app.connect("config-inited", parsing.quote_only_where_needed)
     app.connect("config-inited", parsing.remember_default_settings)
+    app.connect("config-inited", parsing.make_states_lazily)
     app.connect("config-inited", traversal.walk_iteratively)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", launch.check_repository_url)
