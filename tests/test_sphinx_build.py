@@ -41,3 +41,22 @@ def test_bad_arguments_exit_like_sphinx_build(tmp_path):
     )
     assert result.returncode == 2
     assert "usage: sphinx-build" in result.stderr
+
+
+def test_the_collector_is_left_as_it_was(monkeypatch, capsys):
+    import gc
+
+    from mle_handbook import sphinx_build
+
+    monkeypatch.setattr(sys, "argv", ["sphinx-build", "--version"])
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            try:
+                sphinx_build.main(["--version"])
+            except SystemExit:
+                pass
+            assert gc.isenabled() is enabled
+            assert "sphinx-build" in capsys.readouterr().out
+        finally:
+            gc.enable()
