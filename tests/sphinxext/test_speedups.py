@@ -990,3 +990,88 @@ def test_plugin_look_ups_read_the_installed_entry_points_once(monkeypatch):
     themes = {ep.name for ep in speedups.installed_entry_points(group="sphinx.html_themes")}
     assert "sphinx_book_theme" in themes
     assert themes == {ep.name for ep in importlib.metadata.entry_points(group="sphinx.html_themes")}
+
+
+def _app_with_templates(templates: dict):
+    from types import SimpleNamespace
+
+    import jinja2
+
+    environment = jinja2.Environment(loader=jinja2.DictLoader(templates))
+    return SimpleNamespace(
+        builder=SimpleNamespace(templates=SimpleNamespace(environment=environment))
+    )
+
+
+def test_a_template_is_never_empty_only_if_it_writes_text_outside_every_tag():
+    app = _app_with_templates(
+        {
+            "nav.html": '<nav class="links">{{ toc }}</nav>',
+            "buttons.html": '{% from "m.html" import b %}\n<div>{% for x in xs %}{{ x }}{% endfor %}</div>',
+            "toc.html": "{% set t = toc() %}{% if t %}<nav>{{ t }}</nav>{% endif %}",
+            "blank.html": "   \n{{ maybe_empty }}\n  ",
+            "child.html": '{% extends "nav.html" %}<b>ignored</b>',
+            "broken.html": "{% if %}",
+            "m.html": "{% macro b() %}<b></b>{% endmacro %}",
+        }
+    )
+    verdicts = {
+        name: speedups.never_empty(app, name)
+        for name in ["nav.html", "buttons.html", "toc.html", "blank.html", "child.html"]
+    }
+    assert verdicts == {
+        "nav.html": True,
+        "buttons.html": True,
+        "toc.html": False,
+        "blank.html": False,
+        "child.html": False,
+    }
+    assert not speedups.never_empty(app, "broken.html")
+    assert not speedups.never_empty(app, "missing.html")
+
+
+def test_the_theme_is_told_to_skip_only_proven_templates_it_cannot_confuse():
+    app = _app_with_templates(
+        {
+            "search.html": "<form>search</form>",
+            "my-search.html": "<form>mine</form>",
+            "nav.html": "<nav>{{ toc }}</nav>",
+            "toc.html": "{% if toc %}<nav>{{ toc }}</nav>{% endif %}",
+        }
+    )
+    calls = []
+
+    def update(app, context, templates, section, templates_skip_empty_check=None):
+        calls.append((templates, section, templates_skip_empty_check))
+        return ["kept"]
+
+    wrapped = speedups.skipping_never_empty(update)
+    assert wrapped(app, {}, "nav, toc, search, my-search", "sidebars", ["x.html"]) == ["kept"]
+    templates, section, skip = calls[-1]
+    assert templates == "nav, toc, search, my-search" and section == "sidebars"
+    # search.html is proven, but my-search.html ends with its name: the theme would skip both.
+    assert skip == ["x.html", "nav.html", "my-search.html"]
+    wrapped(app, {}, ["toc.html"], "theme_secondary_sidebar_items")
+    assert calls[-1][2] == []
+
+
+def test_the_book_themes_navigation_and_buttons_are_proven_never_empty():
+    from types import SimpleNamespace
+
+    import jinja2
+    import pydata_sphinx_theme
+    import sphinx_book_theme
+
+    folders = [
+        Path(theme.__file__).parent / "theme" / theme.__name__ / "components"
+        for theme in (sphinx_book_theme, pydata_sphinx_theme)  # the book theme's override first
+    ]
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]), extensions=["jinja2.ext.i18n"]
+    )
+    app = SimpleNamespace(
+        builder=SimpleNamespace(templates=SimpleNamespace(environment=environment))
+    )
+    assert speedups.never_empty(app, "sbt-sidebar-nav.html")
+    assert speedups.never_empty(app, "article-header-buttons.html")
+    assert not speedups.never_empty(app, "page-toc.html")  # empty on a page without sections

@@ -67,6 +67,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", speedups.memoise_markdown_conversion, priority=600)
     app.connect("config-inited", speedups.memoise_highlighting)
     app.connect("config-inited", speedups.memoise_sidebar_navigation)
+    app.connect("config-inited", speedups.check_only_templates_that_may_be_empty)
     app.connect("config-inited", speedups.memoise_inventories)
     app.connect("config-inited", speedups.remember_pybtex_plugins)
     app.connect("config-inited", speedups.memoise_bibliography, priority=450)  # under the next

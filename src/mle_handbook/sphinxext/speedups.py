@@ -58,6 +58,11 @@
   code and compiles it in every process before the first notebook is read (0.075 s, in the main
   process, while every other core waits). With an execution cache configured, the compiled code
   is kept next to it, keyed by the schema and the fastjsonschema and Python versions.
+- The theme (pydata-sphinx-theme) renders every template of every page section once more only to
+  see whether it comes out empty, before the page renders it again (0.2 s of the writers' time,
+  besides what the page then reuses). Templates whose source writes text outside every tag (the
+  sidebar's navigation, the article header's buttons, the search field) cannot come out empty:
+  the theme is told to skip their check.
 - sphinx.ext.intersphinx parses every inventory again in every build (0.17 s for this
   handbook's five offline copies; more for the full online ones), while the build waits. With an
   execution cache configured, the parsed inventory is kept next to it, keyed by the inventory's
@@ -865,6 +870,73 @@ def _bytecode_folder(app, owner: str) -> jinja2.FileSystemBytecodeCache | None:
         logger.info("could not keep compiled templates in %s: %s", folder, exc)
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def check_only_templates_that_may_be_empty(app, config) -> None:
+    """Spare the theme's check of templates that can never render empty (see the module's
+    notes)."""
+    try:
+        from pydata_sphinx_theme import utils as theme_utils
+    except ImportError:  # another theme
+        return
+    update = theme_utils._update_and_remove_templates
+    update = getattr(update, "__wrapped__", update)
+    theme_utils._update_and_remove_templates = skipping_never_empty(update)
+
+
+def skipping_never_empty(update):
+    """pydata-sphinx-theme's ``_update_and_remove_templates(app, context, templates, section,
+    templates_skip_empty_check=None)``, told to skip the check of every template that
+    :func:`never_empty` proves cannot render empty, unless another template of the section has
+    a name ending in that template's (the theme matches names to skip by their endings)."""
+
+    @functools.wraps(update)
+    def _update_and_remove_templates(
+        app, context, templates, section, templates_skip_empty_check=None
+    ):
+        names = templates.split(",") if isinstance(templates, str) else list(templates or [])
+        names = [
+            n.strip() if os.path.splitext(n.strip())[1] else f"{n.strip()}.html" for n in names
+        ]
+        proven = [
+            name
+            for name in names
+            if never_empty(app, name) and not any(o != name and o.endswith(name) for o in names)
+        ]
+        skip = [*(templates_skip_empty_check or []), *proven]
+        return update(app, context, templates, section, skip)
+
+    return _update_and_remove_templates
+
+
+#: Whether each template (by Jinja environment and name) can never render empty.
+_NEVER_EMPTY: dict[tuple[int, str], bool] = {}
+
+
+def never_empty(app, name: str) -> bool:
+    """Whether the page template ``name`` always writes some text: its source (as the builder's
+    template loader finds it, overrides included) has non-blank text outside every tag, and
+    extends no other template. False when that cannot be told."""
+    environment = getattr(getattr(app.builder, "templates", None), "environment", None)
+    if environment is None:
+        return False
+    key = (id(environment), name)
+    if key not in _NEVER_EMPTY:
+        try:
+            source = environment.loader.get_source(environment, name)[0]
+            tree = environment.parse(source)
+        except Exception:  # noqa: BLE001 - not found or not valid: the theme's check reports it
+            _NEVER_EMPTY[key] = False
+        else:
+            _NEVER_EMPTY[key] = not any(tree.find_all(jinja2.nodes.Extends)) and any(
+                isinstance(node, jinja2.nodes.Output)
+                and any(
+                    isinstance(part, jinja2.nodes.TemplateData) and part.data.strip()
+                    for part in node.nodes
+                )
+                for node in tree.body
+            )
+    return _NEVER_EMPTY[key]
 
 
 def memoise_sidebar_navigation(app, config) -> None:
