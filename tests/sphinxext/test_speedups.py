@@ -1075,3 +1075,47 @@ def test_the_book_themes_navigation_and_buttons_are_proven_never_empty():
     assert speedups.never_empty(app, "sbt-sidebar-nav.html")
     assert speedups.never_empty(app, "article-header-buttons.html")
     assert not speedups.never_empty(app, "page-toc.html")  # empty on a page without sections
+
+
+TOCS = [
+    "",  # no sections
+    '<ul>\n<li><a class="reference internal" href="#">Title</a></li>\n</ul>\n',  # a title alone
+    '<ul>\n<li><a class="reference internal" href="#">Title</a><ul>\n'
+    '<li><a class="reference internal" href="#one">One</a></li>\n'
+    '<li><a class="reference internal" href="#two">Two</a><ul>\n'
+    '<li><a class="reference internal" href="#deep">Deep</a></li>\n</ul>\n</li>\n</ul>\n</li>\n</ul>\n',
+    '<ul>\n<li><a class="reference internal" href="#a">A</a></li>\n'
+    '<li><a class="reference internal" href="#b">B</a></li>\n</ul>\n',  # two top-level sections
+]
+#: What the themes' templates do with the page table of contents.
+USES = "{% set t = generate_toc_html() %}{% if t %}T{% endif %}|{{ t | length }}|{{ t }}"
+
+
+@pytest.mark.parametrize("toc", range(len(TOCS)))
+def test_remembered_page_toc_renders_as_the_themes_own(toc, tmp_path):
+    from types import SimpleNamespace
+
+    import jinja2
+    from pydata_sphinx_theme import toctree as theme_toctree
+
+    def context():
+        found = {"toc": TOCS[toc], "theme_show_toc_level": 2}
+        theme_toctree.add_toctree_functions(SimpleNamespace(), "page", "page.html", found, None)
+        return found
+
+    template = jinja2.Environment().from_string(USES)
+    expected = template.render(context())
+    memo = speedups._Memo(tmp_path, salt="v1", suffix=".html")
+    calls = []
+    for _ in range(2):  # the first keeps it, the second finds it
+        page = context()
+        generate = page["generate_toc_html"]
+
+        def counting(kind="html", generate=generate):
+            calls.append(kind)
+            return generate(kind)
+
+        page["generate_toc_html"] = speedups.remembered_page_toc(counting, page, memo)
+        assert template.render(page) == expected
+    assert calls == ["html"]  # computed once, then found
+    assert len(list(tmp_path.rglob("*.html"))) == 1
