@@ -1119,3 +1119,19 @@ def test_remembered_page_toc_renders_as_the_themes_own(toc, tmp_path):
         assert template.render(page) == expected
     assert calls == ["html"]  # computed once, then found
     assert len(list(tmp_path.rglob("*.html"))) == 1
+
+
+def test_a_template_verdict_belongs_to_its_environment():
+    first = _app_with_templates({"t.html": "<p>text</p>"})
+    second = _app_with_templates({"t.html": "{% if x %}<p>text</p>{% endif %}"})
+    assert speedups.never_empty(first, "t.html")
+    assert not speedups.never_empty(second, "t.html")
+    assert speedups.never_empty(first, "t.html")
+
+
+def test_a_schema_that_is_not_plain_json_is_compiled_by_fastjsonschema(tmp_path):
+    counting = _CountingFastJsonSchema()
+    schema = {"type": "object", "properties": {"x": {"enum": [{1, 2}]}}}  # a set: not JSON
+    validate = speedups.RememberingCompiler(counting, tmp_path).compile(schema)
+    assert callable(validate)
+    assert counting.compiled == 1 and not list(tmp_path.glob("*.marshal"))

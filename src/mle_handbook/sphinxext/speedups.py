@@ -910,8 +910,10 @@ def skipping_never_empty(update):
     return _update_and_remove_templates
 
 
-#: Whether each template (by Jinja environment and name) can never render empty.
-_NEVER_EMPTY: dict[tuple[int, str], bool] = {}
+#: Whether each template (by Jinja environment and name) can never render empty, with the
+#: environment it was found in (so that another environment, at the same address later, is not
+#: taken for it).
+_NEVER_EMPTY: dict[tuple[int, str], tuple[object, bool]] = {}
 
 
 def never_empty(app, name: str) -> bool:
@@ -922,22 +924,25 @@ def never_empty(app, name: str) -> bool:
     if environment is None:
         return False
     key = (id(environment), name)
-    if key not in _NEVER_EMPTY:
-        try:
-            source = environment.loader.get_source(environment, name)[0]
-            tree = environment.parse(source)
-        except Exception:  # noqa: BLE001 - not found or not valid: the theme's check reports it
-            _NEVER_EMPTY[key] = False
-        else:
-            _NEVER_EMPTY[key] = not any(tree.find_all(jinja2.nodes.Extends)) and any(
-                isinstance(node, jinja2.nodes.Output)
-                and any(
-                    isinstance(part, jinja2.nodes.TemplateData) and part.data.strip()
-                    for part in node.nodes
-                )
-                for node in tree.body
+    kept, verdict = _NEVER_EMPTY.get(key, (None, False))
+    if kept is environment:
+        return verdict
+    try:
+        source = environment.loader.get_source(environment, name)[0]
+        tree = environment.parse(source)
+    except Exception:  # noqa: BLE001 - not found or not valid: the theme's check reports it
+        verdict = False
+    else:
+        verdict = not any(tree.find_all(jinja2.nodes.Extends)) and any(
+            isinstance(node, jinja2.nodes.Output)
+            and any(
+                isinstance(part, jinja2.nodes.TemplateData) and part.data.strip()
+                for part in node.nodes
             )
-    return _NEVER_EMPTY[key]
+            for node in tree.body
+        )
+    _NEVER_EMPTY[key] = (environment, verdict)
+    return verdict
 
 
 def memoise_sidebar_navigation(app, config) -> None:
@@ -1115,7 +1120,10 @@ class RememberingCompiler:
         if args or kwargs:
             return self.module.compile(definition, *args, **kwargs)
         digest = hashlib.sha256(f"{self.module.VERSION}\0{sys.version}\0".encode())
-        digest.update(json.dumps(definition, sort_keys=True).encode())
+        try:
+            digest.update(json.dumps(definition, sort_keys=True).encode())
+        except (TypeError, ValueError):  # not plain JSON: fastjsonschema's business
+            return self.module.compile(definition)
         path = self.folder / f"{digest.hexdigest()}.marshal"
         with contextlib.suppress(Exception):  # not kept yet, or unreadable: compiled again
             name, code = marshal.loads(path.read_bytes())
