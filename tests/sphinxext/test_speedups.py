@@ -271,7 +271,8 @@ def test_code_highlighted_ahead_is_what_the_writer_then_finds(tmp_path, monkeypa
 
 def test_lexers_and_page_templates_are_compiled_ahead_for_the_writers():
     """What the main process compiles while it waits is what the writers then use: the lexer of
-    each language read (its class keeps the compiled rules) and the page layout's templates."""
+    each language read (its class keeps the compiled rules), the page layout's templates and
+    soupsieve's selector patterns."""
     from types import SimpleNamespace
 
     import jinja2
@@ -297,6 +298,8 @@ def test_lexers_and_page_templates_are_compiled_ahead_for_the_writers():
     lexer = find_lexer_class_by_name("scala")
     if "_tokens" in lexer.__dict__:  # compiled by an earlier test: as in a fresh process
         del lexer._tokens
+    for pattern in _selector_patterns():  # as in a fresh process
+        pattern._re_pattern = None
     speedups.note_languages(app, doctree)
     assert app._mle_languages == {"scala"}
     assert "_tokens" not in lexer.__dict__
@@ -304,7 +307,61 @@ def test_lexers_and_page_templates_are_compiled_ahead_for_the_writers():
     assert "_tokens" in lexer.__dict__
     compiled = {name for _, name in environment.cache.keys()}
     assert compiled == {"page.html", "layout.html", "header.html"}
+    assert all(pattern._re_pattern is not None for pattern in _selector_patterns())
     speedups.prepare_writing_ahead(SimpleNamespace(builder=None))  # no builder yet: nothing
+
+
+def _selector_patterns():
+    from soupsieve import css_parser
+
+    for token in css_parser.CSSParser.CSS_TOKENS:
+        yield from token.patterns.values() if hasattr(token, "patterns") else (token,)
+
+
+def test_selector_patterns_are_compiled_ahead_and_a_forked_writer_compiles_none():
+    """soupsieve compiles its selector patterns on first use; compiled while the build waits,
+    a process forked afterwards (as the writers are) selects without compiling any, and selects
+    the same elements."""
+    import multiprocessing
+    import re
+
+    import bs4
+
+    for pattern in _selector_patterns():  # as in a fresh process
+        pattern._re_pattern = None
+    html = '<ul><li class="toctree-l1"><details><a class="reference" href="#">A</a></details></li></ul>'
+    selectors = ("li", "li.toctree-l1 > details", "details > a.reference", ".toc-h1")
+
+    def select_counting_compiles(connection):
+        compiled = []
+        original = re.compile
+        re.compile = lambda *args, **kwargs: compiled.append(args[0]) or original(*args, **kwargs)
+        soup = bs4.BeautifulSoup(html, "html.parser")
+        found = [[str(tag) for tag in soup.select(selector)] for selector in selectors]
+        connection.send((found, compiled))
+
+    def in_fork():
+        here, there = multiprocessing.get_context("fork").Pipe()
+        child = multiprocessing.get_context("fork").Process(
+            target=select_counting_compiles, args=(there,)
+        )
+        child.start()
+        result = here.recv()
+        child.join()
+        return result
+
+    import soupsieve
+
+    soupsieve.purge()  # its cache of parsed selectors: parsed afresh in the child
+    found_cold, compiled_cold = in_fork()
+    assert compiled_cold, "soupsieve compiled nothing on first use: the test no longer tests"
+    speedups.compile_selector_patterns()
+    assert all(pattern._re_pattern is not None for pattern in _selector_patterns())
+    soupsieve.purge()
+    found_warm, compiled_warm = in_fork()
+    assert compiled_warm == []
+    assert found_warm == found_cold
+    assert found_warm[1] == ['<details><a class="reference" href="#">A</a></details>']
 
 
 def test_a_style_formats_each_entry_once_and_gives_the_same_text():

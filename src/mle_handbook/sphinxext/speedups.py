@@ -50,10 +50,11 @@
   the compiled code is kept next to it (Jinja's own bytecode cache, which checks each template's
   source), in a folder named after the Jinja and Sphinx versions.
 - Sphinx's writer processes (a new one forked for every batch of pages) each compile the
-  Pygments lexers their pages use (Scala's alone takes 0.3 s), and the first page written compiles
-  the theme's templates while every other process waits. While a build waits for a notebook
-  anyway, the main process compiles both ahead (:func:`prepare_writing_ahead`), so every writer
-  forked later inherits them.
+  Pygments lexers their pages use (Scala's alone takes 0.3 s), and soupsieve's CSS-selector
+  patterns when the theme reshapes navigation the cache does not hold (0.2 s), and the first page
+  written compiles the theme's templates while every other process waits. While a build waits for
+  a notebook anyway, the main process compiles them ahead (:func:`prepare_writing_ahead`), so
+  every writer forked later inherits them.
 - nbformat validates notebooks with fastjsonschema, which turns the notebook schema into Python
   code and compiles it in every process before the first notebook is read (0.075 s, in the main
   process, while every other core waits). With an execution cache configured, the compiled code
@@ -436,11 +437,29 @@ def prepare_writing_ahead(app) -> None:
     if environment is None or getattr(app, "_mle_templates_compiled", False):
         return
     app._mle_templates_compiled = True
+    compile_selector_patterns()
     for name in _referenced_templates(environment, "page.html"):
         try:
             environment.get_template(name)
         except Exception:  # noqa: BLE001 - the writer reports it
             pass
+
+
+def compile_selector_patterns() -> None:
+    """Compile soupsieve's CSS-selector patterns, which it compiles on first use in each process:
+    the theme selects in the navigation it reshapes with BeautifulSoup, so each writer process
+    compiled them again (0.18-0.25 s a writer, on the path of a build whose navigation the cache
+    does not hold). Compiled here, before the writers are forked, they are inherited. Nothing if
+    soupsieve is missing or keeps its patterns otherwise than 4.1 does."""
+    try:
+        from soupsieve import css_parser
+    except ImportError:
+        return
+    for token in getattr(getattr(css_parser, "CSSParser", None), "CSS_TOKENS", ()):
+        special = getattr(token, "patterns", None)
+        for pattern in special.values() if isinstance(special, dict) else (token,):
+            with contextlib.suppress(Exception):  # not a lazily compiled pattern: nothing to do
+                pattern.re_pattern  # noqa: B018 - compiles it, once, as soupsieve would
 
 
 def _referenced_templates(environment, name: str) -> list[str]:
