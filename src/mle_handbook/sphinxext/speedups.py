@@ -49,12 +49,12 @@
   first page, about 0.3 s while every other process waits. With an execution cache configured,
   the compiled code is kept next to it (Jinja's own bytecode cache, which checks each template's
   source), in a folder named after the Jinja and Sphinx versions.
-- Sphinx's writer processes (a new one forked for every batch of pages) each compile the
-  Pygments lexers their pages use (Scala's alone takes 0.3 s), and soupsieve's CSS-selector
-  patterns when the theme reshapes navigation the cache does not hold (0.2 s), and the first page
-  written compiles the theme's templates while every other process waits. While a build waits for
-  a notebook anyway, the main process compiles them ahead (:func:`prepare_writing_ahead`), so
-  every writer forked later inherits them.
+- Sphinx's writer processes each compile what their pages use on first use: the Pygments
+  lexers (Scala's alone takes 0.3 s) and, when the theme reshapes navigation the cache does not
+  hold, soupsieve's CSS-selector patterns (0.2 s); and the first page written compiles the
+  theme's templates while every other process waits. While a build waits for a notebook anyway,
+  the main process compiles all three ahead (:func:`prepare_writing_ahead`), so every writer
+  forked later inherits them.
 - nbformat validates notebooks with fastjsonschema, which turns the notebook schema into Python
   code and compiles it in every process before the first notebook is read (0.075 s, in the main
   process, while every other core waits). With an execution cache configured, the compiled code
