@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import nbformat
 
 from .exercises.student import clear_outputs, student_version
+from .files import write_text_atomic
 
 
 def write_atomic(nb: nbformat.NotebookNode, path: str | Path) -> None:
     """Write ``nb`` to ``path`` through a temporary file, so a crash never leaves half a notebook."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            nbformat.write(nb, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, nbformat.writes(nb) + "
+")
 
 
 def clear_file(path: str | Path) -> bool:

@@ -1,0 +1,32 @@
+"""Writing files safely: the project's one atomic-write helper.
+
+Everything the handbook writes for a user (notebooks in ``work/``, grade sheets, feedback, build
+results) goes through :func:`write_bytes_atomic` or :func:`write_text_atomic`: the content goes to
+a temporary file in the same folder, which then replaces the target in one step, so a crash or a
+full disk never leaves half a file, and an error never clobbers what was there.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (creating its folder) through a temporary file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> None:
+    """:func:`write_bytes_atomic` for text."""
+    write_bytes_atomic(path, text.encode(encoding))
