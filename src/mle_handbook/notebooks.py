@@ -12,8 +12,8 @@ from .files import write_text_atomic
 
 def write_atomic(nb: nbformat.NotebookNode, path: str | Path) -> None:
     """Write ``nb`` to ``path`` through a temporary file, so a crash never leaves half a notebook."""
-    write_text_atomic(path, nbformat.writes(nb) + "
-")
+    text = nbformat.writes(nb)
+    write_text_atomic(path, text if text.endswith("\n") else text + "\n")  # as nbformat.write
 
 
 def clear_file(path: str | Path) -> bool:
