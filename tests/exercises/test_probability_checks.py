@@ -313,6 +313,24 @@ def test_monte_carlo_checks_reject_the_sample_standard_deviation():
     assert_rejected(run(monte_carlo=code), "monte_carlo", "monte_carlo-standard-error")
 
 
+def test_monte_carlo_checks_reject_a_hard_coded_estimate_with_its_own_standard_error():
+    """A standard error consistent with a made-up estimate is not the estimate's standard error."""
+    code = """
+    def estimate_probability(event, sample, n, seed):
+        p_hat = 1 / 6
+        return p_hat, math.sqrt(p_hat * (1 - p_hat) / n)
+    """
+    outcomes = run(monte_carlo=code)
+    assert_rejected(outcomes, "monte_carlo", "monte_carlo-estimate", "monte_carlo-standard-error")
+    assert "not the standard error of the fraction" in outcomes["monte_carlo-standard-error"]
+
+
+def test_monte_carlo_checks_reject_the_true_probability_s_standard_error():
+    """For a die the chance of a six is 1/6, but the check asks for the estimate's standard error."""
+    code = MONTE_CARLO.format(rng="rng", standard_error="np.sqrt(1 / 6 * 5 / 6 / n)")
+    assert_rejected(run(monte_carlo=code), "monte_carlo", "monte_carlo-standard-error")
+
+
 def test_naive_bayes_checks_reject_leaving_out_the_smoothing():
     outcomes = run(naive_bayes=naive_bayes_code(epsilon="0"))
     assert_rejected(outcomes, "naive_bayes", "naive_bayes-smoothing")
