@@ -24,7 +24,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .markers import RAISES_TAG, cell_kind, question_of
+from .markers import RAISES_TAG, cell_kind
+from .results import FAILED, NOT_RUN, PASSED, CheckResult
 
 #: Every kernel runs with this argument: ipykernel 7 otherwise copies the JVM's stderr (log4j lines,
 #: Spark progress bars) into notebook outputs.
@@ -60,24 +61,6 @@ class CellFailure:
 
 
 @dataclass
-class CheckResult:
-    """The outcome of one autograded test cell."""
-
-    grade_id: str
-    points: float
-    status: str  # "passed", "failed" or "not-run"
-    message: str = ""
-
-    @property
-    def question(self) -> str:
-        return question_of(self.grade_id)
-
-    @property
-    def earned(self) -> float:
-        return self.points if self.status == "passed" else 0.0
-
-
-@dataclass
 class ExecutionResult:
     path: str
     notebook: nbformat.NotebookNode
@@ -91,13 +74,13 @@ class ExecutionResult:
 
     @property
     def checks_passed(self) -> int:
-        return sum(c.status == "passed" for c in self.checks)
+        return sum(c.status == PASSED for c in self.checks)
 
     def report(self) -> str:
         """One readable block: which notebook, which cells and checks, which exceptions."""
         if self.ok:
             return f"{self.path}: executed without errors in {self.seconds:.1f} s"
-        failed_checks = [c for c in self.checks if c.status != "passed"]
+        failed_checks = [c for c in self.checks if c.status != PASSED]
         head = f"{self.path}: {len(self.failures)} cell(s) failed"
         if self.checks:
             head += f"; {len(failed_checks)} of {len(self.checks)} exercise check(s) did not pass"
@@ -143,11 +126,11 @@ def collect_results(
             failures.append(failure)
         if kind.autograded_test:
             if not ran:
-                status, message = "not-run", "not run: the notebook stopped before this cell"
+                status, message = NOT_RUN, "not run: the notebook stopped before this cell"
             elif failure:
-                status, message = "failed", failure.describe().split(": ", 1)[1]
+                status, message = FAILED, failure.describe().split(": ", 1)[1]
             else:
-                status, message = "passed", ""
+                status, message = PASSED, ""
             checks.append(
                 CheckResult(kind.grade_id or f"cell-{number}", kind.points or 0.0, status, message)
             )
@@ -206,7 +189,8 @@ def execute_notebook(
         failures.append(CellFailure(index + 1, cell_kind(cell).grade_id, *stop_failure))
         for check in checks:
             if check.grade_id == cell_kind(cell).grade_id:
-                check.status, check.message = "failed", stop_failure[1]
+                check.status, check.message = FAILED, stop_failure[1]
+                check.detail = check.message
         failures.sort(key=lambda f: f.cell)
     return ExecutionResult(str(path), nb, failures, checks, elapsed)
 

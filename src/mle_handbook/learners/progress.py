@@ -5,7 +5,8 @@ it) is copied into a temporary folder, and the notebook is executed there in a f
 :func:`mle_handbook.exercises.execute.execute_notebook`. The learner's files are only ever read:
 nothing is written into ``work/``, not even by code in the notebook that saves files.
 
-Every autograded check becomes one row: passed, failed (with the check's own message), not
+Every autograded check becomes one row (a
+:class:`~mle_handbook.exercises.results.CheckResult`, as on the build's pages and in the grader): passed, failed (with the check's own message), not
 attempted (the question's solution cell still holds the stub), or checked only when graded (a test
 cell whose assertions are all hidden, so the learner's copy holds none). Written answers are marked
 by hand. The learner's copy has no hidden tests, so "passed" means the visible checks pass.
@@ -26,14 +27,22 @@ import nbformat
 
 from ..exercises.execute import DEFAULT_TIMEOUT, CellFailure, ExecutionResult, execute_notebook
 from ..exercises.markers import CODE_STUB, cell_kind, is_exercise, project_meta, question_of
+from ..exercises.results import (
+    BY_HAND,
+    FAILED,
+    HIDDEN,
+    NOT_ATTEMPTED,
+    NOT_RUN,
+    PASSED,
+    STATUSES,
+    CheckResult,
+)
 from .start import DEFAULT_WORK, MANIFEST, read_manifest
 
 #: A solution cell still holding this line has not been attempted.
 STUB_LINE = CODE_STUB.splitlines()[-1]
 NOT_COPIED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", MANIFEST)
 
-PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
-NOT_RUN, HIDDEN, BY_HAND = "not run", "checked when graded", "marked by hand"
 
 
 class ProgressError(Exception):
@@ -41,22 +50,9 @@ class ProgressError(Exception):
 
 
 @dataclass
-class Row:
-    question: str
-    grade_id: str
-    points: float
-    status: str
-    message: str = ""
-
-    @property
-    def earned(self) -> float:
-        return self.points if self.status == PASSED else 0.0
-
-
-@dataclass
 class ExerciseProgress:
     path: str  # as shown to the learner
-    rows: list[Row] = field(default_factory=list)
+    rows: list[CheckResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # other cells that failed
     error: str = ""  # the notebook could not be read or run at all
     seconds: float = 0.0
@@ -90,7 +86,7 @@ def render_exercise(ex: ExerciseProgress) -> str:
             score = f"- / {_points(row.points)}"
         else:
             score = f"{_points(row.earned)} / {_points(row.points)}"
-        result = row.status + (f": {row.message}" if row.message else "")
+        result = STATUSES[row.status] + (f": {row.message}" if row.message else "")
         lines.append(
             f"  {row.question:<{width_q}}  {row.grade_id:<{width_id}}  {score:>7}  {result}"
         )
@@ -193,11 +189,11 @@ def _has_visible_code(source: str) -> bool:
     return any(line.strip() and not line.lstrip().startswith("#") for line in source.splitlines())
 
 
-def _check_row(cell, number: int, check, failure: CellFailure | None, stub: bool) -> Row:
+def _check_row(cell, number: int, check, failure: CellFailure | None, stub: bool) -> CheckResult:
     """The row of one autograded test cell."""
     kind = cell_kind(cell)
     grade_id = kind.grade_id or f"cell-{number}"
-    row = Row(question_of(grade_id), grade_id, kind.points or 0.0, FAILED)
+    row = CheckResult(grade_id, kind.points or 0.0, FAILED)
     if not _has_visible_code(cell.source):
         row.status, row.message = HIDDEN, "all its tests are hidden"
     elif check is None or check.status == "not-run":
@@ -216,7 +212,7 @@ def _check_row(cell, number: int, check, failure: CellFailure | None, stub: bool
     return row
 
 
-def rows_of(nb: nbformat.NotebookNode, result: ExecutionResult) -> tuple[list[Row], list[str]]:
+def rows_of(nb: nbformat.NotebookNode, result: ExecutionResult) -> tuple[list[CheckResult], list[str]]:
     """One row per graded cell of the learner's notebook, and notes on other failing cells."""
     stubs = {
         question_of(cell_kind(c).grade_id)
@@ -232,11 +228,7 @@ def rows_of(nb: nbformat.NotebookNode, result: ExecutionResult) -> tuple[list[Ro
         failure = failures.get(number)
         if kind.manual_answer:
             grade_id = kind.grade_id or f"cell-{number}"
-            rows.append(
-                Row(
-                    question_of(grade_id), grade_id, kind.points or 0.0, BY_HAND, "a written answer"
-                )
-            )
+            rows.append(CheckResult(grade_id, kind.points or 0.0, BY_HAND, "a written answer"))
         elif kind.autograded_test:
             grade_id = kind.grade_id or f"cell-{number}"
             stub = question_of(grade_id) in stubs
