@@ -1,9 +1,9 @@
 """The Spark exercise's checks are honest.
 
-Each plausible wrong answer named in the exercise's issue (``count`` instead of ``countDistinct``,
+Each plausible wrong answer named in the exercise's issues (``count`` instead of ``countDistinct``,
 an inner instead of a left join, nulls instead of zeros, ``rank`` instead of row-number semantics,
-ascending instead of descending, a missing schema) and a few more fails the checks of its question,
-with a message that names the mistake; alternative correct answers (Spark SQL instead of the
+ascending instead of descending, a missing schema, items never bought ranked) and a few more fails
+the checks of its question, with a message that names the mistake; alternative correct answers (Spark SQL instead of the
 DataFrame API, other readers, other pipelines) pass every check.
 
 A wrong answer is the model solution with one change. To keep the suite fast, one run of the
@@ -188,6 +188,19 @@ WRONG_ANSWERS = [
         ),
         {"top_items-examples"},
         "purchase events only",
+    ),
+    (
+        "top_items",
+        "items with events but no purchases ranked (purchases counted after grouping every event)",
+        lambda: mutate(
+            "top_items",
+            'events.filter(F.col("event_type") == "purchase")\n        ',
+            "events",
+            'F.count("*")',
+            'F.count(F.when(F.col("event_type") == "purchase", 1))',
+        ),
+        {"top_items-ties"},
+        "never bought are not ranked",
     ),
     # features
     (
