@@ -28,10 +28,13 @@ def data_files(notebook: str | Path, nb: nbformat.NotebookNode | None = None) ->
     return files
 
 
-def learner_files(notebook: str | Path) -> dict[str, bytes]:
-    """``{relative path: content}`` a learner gets: the student (or cleared) notebook and its data."""
+def learner_files(
+    notebook: str | Path, nb: nbformat.NotebookNode | None = None
+) -> dict[str, bytes]:
+    """``{relative path: content}`` a learner gets: the student (or cleared) notebook and its data.
+    ``nb`` is the notebook's content when the caller has already read it."""
     notebook = Path(notebook)
-    nb = nbformat.read(notebook, as_version=4)
+    nb = nb if nb is not None else nbformat.read(notebook, as_version=4)
     version = student_version(nb) if is_exercise(nb) else clear_outputs(nb)
     files = {notebook.name: nbformat.writes(version).encode("utf-8")}
     for name in data_files(notebook, nb):

@@ -1,7 +1,7 @@
 """The same code on a real cluster: the exercise's model answers on a standalone Spark cluster
 (through ``SPARK_MASTER``) and through a Spark Connect server (through ``SPARK_REMOTE``).
 
-Each daemon is started by ``mle_handbook.spark_server`` on 127.0.0.1 under ``setsid`` and stopped
+Each daemon is started by ``mle_handbook.spark.server`` on 127.0.0.1 under ``setsid`` and stopped
 by a fixture, also when a test fails; the tests then prove that no process of its process group is
 left. The exercise runs in a child Python process, as a notebook kernel would, so that its session
 (and its driver JVM) ends with that process.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mle_handbook.spark_server import (
+from mle_handbook.spark.server import (
     ConnectServer,
     SparkDaemonError,
     StandaloneCluster,

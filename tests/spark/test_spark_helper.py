@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from mle_handbook import datasets
+from mle_handbook.spark import datasets
 from mle_handbook import spark as spark_helper
-from mle_handbook.java import JavaNotFound
+from mle_handbook.spark.java import JavaNotFound
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_SCHEMA = (
@@ -86,7 +86,7 @@ def test_committed_shop_data_is_what_the_generator_writes(tmp_path, folder, opti
     for written in (files.events, files.users):
         committed = ROOT / folder / written.name
         assert committed.read_bytes() == written.read_bytes(), (
-            f"{committed} differs from `python -m mle_handbook.datasets {folder} --seed "
+            f"{committed} differs from `python -m mle_handbook.spark.datasets {folder} --seed "
             f"{options['seed']} --users {options['n_users']} --events {options['n_events']}`"
         )
 

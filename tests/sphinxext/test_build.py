@@ -109,11 +109,11 @@ def test_fixing_one_failed_notebook_re_executes_only_that_one(mini_project, squa
     mini_project.add_notebook("squares", squares_solution)
     mini_project.add_notebook("broken", broken)
     first = mini_project.build()
-    assert first.returncode != 0 and "executing 2 notebook(s)" in first.output
+    assert first.returncode != 0 and "running 2 notebook(s)" in first.output
     mini_project.add_notebook("broken", squares_solution)  # the fix
     fixed = mini_project.build()
     assert fixed.returncode == 0, fixed.output
-    assert "executing 1 notebook(s)" in fixed.output
+    assert "running 1 notebook(s)" in fixed.output
     assert "exercises/broken.ipynb: executed" in fixed.output
     assert "exercises/squares.ipynb: executed" not in fixed.output
 
@@ -123,7 +123,7 @@ def test_rebuild_with_nothing_changed_executes_no_notebook(mini_project, squares
     assert mini_project.build().returncode == 0
     again = mini_project.build()
     assert again.returncode == 0
-    assert "executing" not in again.output and "0 added, 0 changed" in again.output
+    assert "running" not in again.output and "0 added, 0 changed" in again.output
 
 
 def test_malformed_exercise_fails_build_naming_file_and_cell(mini_project, squares_solution):

@@ -31,10 +31,11 @@ def test_clean_build_with_unchanged_notebook_takes_outputs_from_cache(
 ):
     mini_project.add_notebook("squares", squares_solution)
     first = _clean_build(mini_project)
-    assert first.returncode == 0 and "executing 1 notebook" in first.output
+    assert first.returncode == 0 and "squares.ipynb: executed in" in first.output
     second = _clean_build(mini_project)
     assert second.returncode == 0, second.output
-    assert "executing" not in second.output and "from the execution cache" in second.output
+    assert "executed in" not in second.output
+    assert "squares.ipynb: unchanged, taken from the execution cache" in second.output
     assert (
         "all checks passed in this build"
         in (second.outdir / "exercises" / "squares.html").read_text()
@@ -47,7 +48,7 @@ def test_changing_a_code_cell_re_executes(mini_project, squares_solution):
     nb = copy.deepcopy(squares_solution)
     cell_with_id(nb, "cube-examples").source += "\nassert cube(3) == 27"
     mini_project.add_notebook("squares", nb)
-    assert "executing 1 notebook" in _clean_build(mini_project).output
+    assert "squares.ipynb: executed in" in _clean_build(mini_project).output
 
 
 def test_changing_a_declared_data_file_re_executes(mini_project, squares_solution):
@@ -57,7 +58,7 @@ def test_changing_a_declared_data_file_re_executes(mini_project, squares_solutio
     assert "from the execution cache" in _clean_build(mini_project).output
     (mini_project.srcdir / "exercises" / "data.txt").write_text("second")
     changed = _clean_build(mini_project)
-    assert "executing 1 notebook" in changed.output
+    assert "squares.ipynb: executed in" in changed.output
     assert "second" in (changed.outdir / "exercises" / "squares.html").read_text()
 
 
@@ -67,11 +68,12 @@ def test_failing_notebook_is_never_served_from_cache(mini_project, squares_solut
     mini_project.add_notebook("squares", nb)
     assert _clean_build(mini_project).returncode != 0
     again = _clean_build(mini_project)
-    assert again.returncode != 0 and "executing 1 notebook" in again.output
+    assert again.returncode != 0 and "always fails" in again.output
+    assert "taken from the execution cache" not in again.output
 
 
 def test_force_re_executes_despite_the_cache(mini_project, squares_solution):
     mini_project.add_notebook("squares", squares_solution)
     assert _clean_build(mini_project).returncode == 0
     forced = _clean_build(mini_project, env={"MLE_HANDBOOK_FORCE": "1"})
-    assert "executing 1 notebook" in forced.output
+    assert "squares.ipynb: executed in" in forced.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 
@@ -53,107 +52,91 @@ def _with_recorder(mini_project, source: str = RECORDER):
     )
 
 
+def _with_prose_pages(mini_project, count: int = 8) -> None:
+    """Enough prose pages that Sphinx reads in forked processes under -j (it needs over 5)."""
+    for n in range(count):
+        (mini_project.srcdir / f"page{n}.md").write_text(f"# Page {n}\n\nSome prose.\n")
+    index = mini_project.srcdir / "index.md"
+    pages = "\n".join(f"page{n}" for n in range(count))
+    index.write_text(index.read_text().replace("```{toctree}\n", f"```{{toctree}}\n{pages}\n"))
+
+
 @pytest.mark.parametrize("jobs", [[], ["-j", "2"]], ids=["serial", "parallel"])
 def test_prose_pages_are_read_while_notebooks_execute(mini_project, jobs):
     _with_recorder(mini_project)
     mini_project.add_notebook("waits", _waiting_notebook())
+    _with_prose_pages(mini_project)
     result = mini_project.build(*jobs)
     assert result.returncode == 0, result.output
     assert "exercises/waits.ipynb: executed in" in result.output
     assert (result.outdir / "exercises" / "waits.html").exists()
 
 
-def test_failed_notebook_read_after_the_prose_still_fails_the_build(mini_project):
+def test_failed_notebook_read_by_a_parallel_reader_fails_the_build_and_the_next_one(mini_project):
     _with_recorder(mini_project)
     nb = _waiting_notebook()
     nb.cells.append(new_code_cell("raise ValueError('after the wait')"))
     mini_project.add_notebook("waits", nb)
+    _with_prose_pages(mini_project)
     result = mini_project.build("-j", "2")
     assert result.returncode != 0
     assert "exercises/waits.ipynb: 1 cell(s) failed" in result.output, result.output
     assert "ValueError: after the wait" in result.output
+    # The failure found in a forked reader was merged into the saved environment.
+    again = mini_project.build("-j", "2")
+    assert again.returncode != 0 and "ValueError: after the wait" in again.output
 
 
-def test_clean_build_starts_notebooks_before_sphinx_lists_its_sources(mini_project):
+def _kernels_in(folder) -> list:
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline", "cwd"]):
+        try:
+            if "ipykernel" in " ".join(proc.info["cmdline"] or []) and str(folder) in (
+                proc.info["cwd"] or ""
+            ):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_build_stopped_while_a_notebook_runs_leaves_no_kernel_running(mini_project, how):
+    import signal
+    import subprocess
+    import time
+
+    started = mini_project.srcdir / "exercises" / "started"
     mini_project.add_notebook(
-        "quick", python_notebook(new_markdown_cell("# Quick"), new_code_cell("print(6 * 7)"))
+        "sleeps",
+        python_notebook(
+            new_markdown_cell("# Sleeps"),
+            new_code_cell("import pathlib, time\npathlib.Path('started').touch()\ntime.sleep(120)"),
+        ),
     )
-    clean = mini_project.build()
-    assert clean.returncode == 0, clean.output
-    out = clean.output
-    # Started in builder-inited: before Sphinx looks for outdated sources.
-    assert out.index("executing 1 notebook(s)") < out.index("updating environment")
-    # An incremental build knows what changed only after listing its sources.
-    (mini_project.srcdir / "exercises" / "quick.ipynb").touch()
-    again = mini_project.build()
-    assert again.returncode == 0, again.output
-    assert again.output.index("updating environment") < again.output.index("executing 1 notebook")
-
-
-PRIORITY_RECORDER = """\
-import os
-from pathlib import Path
-
-def _mark(app, docname, source):
-    if docname == "index":
-        (Path(app.srcdir) / "reading-priority").write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
-
-def setup(app):
-    app.connect("source-read", _mark)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
-"""
-
-
-def test_sphinx_reads_at_a_lower_priority_than_the_kernels_while_notebooks_run(mini_project):
-    if not sys.platform.startswith("linux"):
-        pytest.skip("priorities are lowered per thread, which only Linux offers")
-    own = os.getpriority(os.PRIO_PROCESS, 0)
-    if own >= 19:
-        pytest.skip("this process already runs at the lowest priority")
-    _with_recorder(mini_project, PRIORITY_RECORDER)
-    record = (
-        "import os, pathlib\n"
-        "priority = os.getpriority(os.PRIO_PROCESS, 0)\n"
-        "pathlib.Path('../kernel-priority').write_text(str(priority))"
+    build = subprocess.Popen(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(mini_project.srcdir)]
+        + [str(mini_project.srcdir / "_build" / "html")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    mini_project.add_notebook(
-        "records", python_notebook(new_markdown_cell("# Records"), new_code_cell(record))
-    )
-    result = mini_project.build()
-    assert result.returncode == 0, result.output
-    reading = int((mini_project.srcdir / "reading-priority").read_text())
-    kernel = int((mini_project.srcdir / "kernel-priority").read_text())
-    assert kernel == own
-    assert reading > kernel
-
-
-def test_workers_stop_in_the_background_once_the_last_notebook_has_run_and_only_once():
-    import threading
-
-    from mle_handbook.sphinxext.execution import _Running
-
-    stops = []
-
-    class Workers:
-        def shutdown(self, wait=True, cancel_futures=False):
-            stops.append(threading.current_thread().name)
-
-    running = _Running.__new__(_Running)  # no app, no processes: only the bookkeeping
-    running.lock, running.closing, running.starter = threading.Lock(), None, None
-    running.unfinished, running.final, running.waiting = 2, False, set()
-    running.workers, running.yielding = Workers(), False
-    running.pool = type("Pool", (), {"shutdown": lambda self, **kw: None})()
-    running._execute = lambda docname: docname
-    running._run("a")
-    running._run("b")  # the last one, but more may still be submitted
-    assert running.closing is None and not stops
-    running.no_more()  # nothing left: stopping starts at once, in a thread of its own
-    running.close()
-    assert stops == ["mle-workers-stop"]
-
-    running.unfinished, running.final, running.closing = 1, False, None
-    running.no_more()
-    assert running.closing is None  # one still running
-    running._run("c")
-    running.close()
-    assert stops == ["mle-workers-stop"] * 2  # closing joined the stop, it did not stop again
+    try:
+        for _ in range(600):
+            if started.exists():
+                break
+            time.sleep(0.1)
+        assert started.exists(), "the notebook never started"
+        assert _kernels_in(mini_project.srcdir)
+        build.send_signal(getattr(signal, how))
+        build.wait(timeout=60)
+        for _ in range(100):
+            if not _kernels_in(mini_project.srcdir):
+                break
+            time.sleep(0.1)
+        assert not _kernels_in(mini_project.srcdir)
+    finally:
+        build.kill()
+        for proc in _kernels_in(mini_project.srcdir):
+            proc.kill()

@@ -1,8 +1,11 @@
 """Write each notebook page's downloads into the built site (HTML builder only).
 
-For every notebook: ``_notebooks/<docname>.ipynb`` (the source, without outputs). For exercises
-also ``<docname>-student.ipynb`` and ``<docname>-student.zip`` (the student notebook with its data).
-They are derived from the sources on every build, so they can never go stale.
+For every notebook: ``_notebooks/<docname>.ipynb`` (without outputs; for an exercise, with its
+solutions but without its hidden tests). For exercises also ``<docname>-student.ipynb`` and
+``<docname>-student.zip`` (the student notebook with its data). The runner makes them from the
+notebooks this build read (:func:`mle_handbook.runner.downloads_of`); a notebook not read this
+build keeps the files of the build that read it, and any that are missing are made again from
+the source, so they can never go stale or be missing.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from pathlib import Path
 
 import nbformat
 
-from ..bundles import learner_files, zip_bytes
-from ..exercises.markers import is_exercise
-from ..exercises.student import clear_outputs
+from ..runner import downloads_of
+from .execution import outcomes
 from .pages import NOTEBOOK_DOWNLOADS
+
+SUFFIXES = (".ipynb", "-student.ipynb", "-student.zip")
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -23,29 +27,20 @@ def _write(path: Path, data: bytes) -> None:
         path.write_bytes(data)
 
 
-def write_while_writers_busy(app) -> None:
-    """In a parallel build, while the last pages are being written (:data:`.resolving.WRITERS_BUSY`):
-    write the downloads then, instead of after the build (0.08-0.14 s of its end)."""
-    write_notebook_downloads(app, None)
-    app._mle_downloads_written = True
-
-
 def write_notebook_downloads(app, exception) -> None:
-    """``build-finished``: write every notebook page's downloads, unless already written."""
+    """``build-finished``: write every notebook page's downloads."""
     if exception is not None or app.builder.name != "html":
         return
-    if getattr(app, "_mle_downloads_written", False):
-        return
-    env = app.env
-    for docname in sorted(env.found_docs):
-        source = Path(env.doc2path(docname))
+    made = {name: outcome.downloads for name, outcome in outcomes(app).items()}
+    for docname in sorted(app.env.found_docs):
+        source = Path(app.env.doc2path(docname))
         if source.suffix != ".ipynb":
             continue
         target = Path(app.outdir) / NOTEBOOK_DOWNLOADS / docname
-        nb = nbformat.read(source, as_version=4)
-        _write(target.with_suffix(".ipynb"), nbformat.writes(clear_outputs(nb)).encode())
-        if is_exercise(nb):
-            files = learner_files(source)
-            student = target.parent / f"{target.name}-student.ipynb"
-            _write(student, files[source.name])
-            _write(target.parent / f"{target.name}-student.zip", zip_bytes(files, source.stem))
+        files = made.get(docname)
+        if not files:
+            if Path(f"{target}.ipynb").exists():
+                continue  # written by the build that last read this notebook
+            files = downloads_of(nbformat.read(source, as_version=4), source)
+        for suffix, data in files.items():
+            _write(Path(f"{target}{suffix}"), data)

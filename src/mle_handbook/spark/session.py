@@ -3,13 +3,13 @@
 ``get_spark()`` reads the environment:
 
 - ``SPARK_REMOTE`` set (``sc://host:port``): a Spark Connect session to that server. The docs build
-  starts one server (:class:`mle_handbook.spark_server.ConnectServer`) and every notebook kernel
+  starts one server (:class:`mle_handbook.spark.server.ConnectServer`) and every notebook kernel
   reaches it this way, so the build pays Spark's start-up once.
 - ``SPARK_MASTER`` set (``spark://host:7077``, ``yarn``, ``k8s://...``): a classic session whose
   driver runs here and whose executors run on that cluster manager.
 - neither: an embedded ``local[*]`` session sized for a laptop: few shuffle partitions, no web UI,
   bound to 127.0.0.1, quiet logs, modest driver memory, and the Java runtime found by
-  :func:`mle_handbook.java.find_java` (a missing Java is reported as :class:`JavaNotFound` with
+  :func:`mle_handbook.spark.java.find_java` (a missing Java is reported as :class:`JavaNotFound` with
   advice on what to install, before Spark is started).
 
 Every session runs with the session time zone UTC (calendar days and months of timestamps do not

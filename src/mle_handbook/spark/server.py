@@ -14,7 +14,7 @@ same code on a real cluster through ``SPARK_MASTER``.
 
 Every daemon runs in its own session and process group (``setsid``), bound to 127.0.0.1, with its
 logs, pid files and scratch space in a private temporary folder and the Java runtime found by
-:func:`mle_handbook.java.find_java`. ``stop()`` kills the whole process group, waits for it, is
+:func:`mle_handbook.spark.java.find_java`. ``stop()`` kills the whole process group, waits for it, is
 safe to call twice, and is registered with :mod:`atexit` so that an interpreter that exits (also
 after an error or Ctrl-C) takes its daemons with it. (A ``kill -9`` of the interpreter cannot be
 caught: its daemons then keep running until stopped by process group.)
@@ -39,7 +39,7 @@ import urllib.request
 from pathlib import Path
 
 from .java import find_java
-from .spark import JVM_OPTIONS, SESSION_CONF, log4j_config
+from .session import JVM_OPTIONS, SESSION_CONF, log4j_config
 
 __all__ = [
     "ConnectServer",
