@@ -15,6 +15,7 @@ UK_PAGES = [
     *sorted((DOCS / "duties").glob("*.md")),
     *sorted((DOCS / "skills").glob("*.md")),
     *sorted((DOCS / "routes").glob("*.md")),
+    *sorted((DOCS / "law").glob("*.md")),
     DOCS / "self-assessment.md",
 ]
 ALL_PAGES = (
@@ -26,16 +27,18 @@ ALL_PAGES = (
 REFERENCE_PAGES = {DOCS / "bibliography.md", DOCS / "glossary.md"}
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*\n", re.S)
 _DIRECTIVE_LINE = re.compile(
     r"^\s*:{3,}\s*$|^\s*(:{3,}|`{3,})\{[^}]+\}.*$|^\s*:[\w-]+:.*$|^\s*\([\w-]+\)=\s*$"
 )
 
 
 def prose_blocks(text: str) -> list[str]:
-    """Paragraphs of prose: code fences, directive and option lines, and headings removed.
+    """Paragraphs of prose: front matter, code fences, directive and option lines, and headings removed.
 
     A fence opening a directive (```{note}) keeps its body as prose; other fences are code.
     """
+    text = _FRONT_MATTER.sub("", text, count=1)  # facts_checked and other page settings
     blocks, current = [], []
     directives = 0  # open ```{directive} fences
     code_fence = None  # the fence of the open code block
