@@ -13,7 +13,8 @@ import pytest
 from conftest import FIXTURES
 
 from mle_handbook.cli import main
-from mle_handbook.grading.report import read_manual_marks, write_text_atomic
+from mle_handbook.files import write_text_atomic
+from mle_handbook.grading.report import read_manual_marks
 from mle_handbook.grading.run import SourceCheckFailed, _Progress, grade
 from mle_handbook.grading.sandbox import Scratch
 

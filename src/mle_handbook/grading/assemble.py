@@ -21,15 +21,15 @@ The run follows the **source** exercise, cell by cell:
 
 from __future__ import annotations
 
-import ast
 import json
 import warnings
 from dataclasses import dataclass, field
 
 import nbformat
 
-from ..exercises.markers import BEGIN_HIDDEN, END_HIDDEN, NBGRADER_KEY, TEXT_STUB, cell_kind
+from ..exercises.markers import NBGRADER_KEY, TEXT_STUB, cell_kind
 from ..exercises.student import student_version
+from .analysis import attribute_paths, bound_names, hidden_lines, imported_modules
 
 #: Larger files are not read (a notebook of answers is well under a megabyte without outputs).
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
@@ -156,133 +156,6 @@ def read_submission(data: bytes, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbfo
     return nbformat.from_dict(
         {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
     )
-
-
-# -- static analysis of cells --------------------------------------------------------------------
-
-
-def _python(source: str) -> ast.Module | None:
-    """The Python AST of a cell, IPython syntax (magics, ``!``) translated first; None if invalid."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        source = TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - fall back to the raw text
-        pass
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
-
-
-def _targets(node: ast.AST):
-    if isinstance(node, ast.Name):
-        yield node.id
-    elif isinstance(node, (ast.Tuple, ast.List)):
-        for element in node.elts:
-            yield from _targets(element)
-    elif isinstance(node, ast.Starred):
-        yield from _targets(node.value)
-
-
-def bound_names(source: str) -> list[str]:
-    """Names a cell binds in the notebook's namespace (top level, including inside if/for/with/try)."""
-    tree = _python(source)
-    names: list[str] = []
-
-    def visit(statements):
-        for node in statements:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.append(node.name)
-                continue
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                for alias in node.names:
-                    if alias.name != "*":
-                        names.append(alias.asname or alias.name.split(".")[0])
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
-                    names.extend(_targets(target))
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                names.extend(_targets(node.target))
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
-                names.extend(_targets(node.target))
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if item.optional_vars is not None:
-                        names.extend(_targets(item.optional_vars))
-            elif isinstance(node, ast.Try):
-                for handler in node.handlers:
-                    if handler.name:
-                        names.append(handler.name)
-            for name in ("body", "orelse", "finalbody", "handlers"):
-                visit(getattr(node, name, []) or [])
-
-    if tree is not None:
-        visit(tree.body)
-    return list(dict.fromkeys(names))
-
-
-def imported_modules(source: str) -> list[str]:
-    """Modules a cell imports anywhere (``import a.b`` gives ``a.b``; ``from a import b`` gives ``a``)."""
-    tree = _python(source)
-    found: list[str] = []
-    for node in ast.walk(tree) if tree is not None else []:
-        if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.append(node.module)
-    return list(dict.fromkeys(found))
-
-
-def attribute_paths(sources: list[str]) -> list[str]:
-    """``module:attr.attr`` for every attribute chain on an imported name (``np.testing.x`` with
-    ``import numpy as np`` gives ``numpy:testing.x``).
-
-    The guard follows them at set-up so that sub-modules the checks reach by attribute (and that a
-    package loads lazily) are in its snapshot before any student code runs.
-    """
-    aliases: dict[str, str] = {}
-    trees = [t for t in (_python(s) for s in sources) if t is not None]
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    aliases[alias.asname or alias.name.split(".")[0]] = (
-                        alias.name if alias.asname else alias.name.split(".")[0]
-                    )
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    if alias.name != "*":
-                        aliases[alias.asname or alias.name] = f"{node.module}:{alias.name}"
-    paths: list[str] = []
-    for tree in trees:
-        for node in ast.walk(tree):
-            chain = []
-            while isinstance(node, ast.Attribute):
-                chain.append(node.attr)
-                node = node.value
-            if not chain or not isinstance(node, ast.Name) or node.id not in aliases:
-                continue
-            target = aliases[node.id]
-            module, _, first = target.partition(":")
-            attrs = ([first] if first else []) + chain[::-1]
-            paths.append(f"{module}:{'.'.join(attrs)}")
-    return sorted(set(paths))
-
-
-def hidden_lines(source: str) -> frozenset[int]:
-    lines, inside = set(), False
-    for number, line in enumerate(source.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith(BEGIN_HIDDEN):
-            inside = True
-        if inside:
-            lines.add(number)
-        if stripped.startswith(END_HIDDEN):
-            inside = False
-    return frozenset(lines)
 
 
 # -- assembling ----------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ KERNEL_PACKAGES = ("IPython", "ipykernel", "jupyter_client", "comm")
 #: Shell lists through which code could rewrite later cells (for example to delete asserts).
 TRANSFORMER_LISTS = ("ast_transformers", "input_transformers_post", "input_transformers_cleanup")
 #: Instance attributes IPython itself sets around every cell.
-VOLATILE_ATTRIBUTES = frozenset({"sys_excepthook"})
+VOLATILE_ATTRIBUTES = frozenset({"sys_excepthook", "_", "__", "___"})
 
 
 class ChecksTampered(Exception):
@@ -273,8 +273,9 @@ class Guard:
         changes = []
         for mapping in self.mappings if not self.flat.unchanged() else ():
             if not mapping.unchanged() and (keys := mapping.changed()):
+                kind = "messaging" if mapping.label.split(".")[0] in KERNEL_PACKAGES else "helper"
                 changes.append(
-                    ("helper", ", ".join(f"{mapping.label}.{k}" for k in keys), (mapping, keys))
+                    (kind, ", ".join(f"{mapping.label}.{k}" for k in keys), (mapping, keys))
                 )
         if not (
             _all(_map(_is, _map(_get_code, self.functions), self.codes))
@@ -319,8 +320,9 @@ class Guard:
             now = _methods(obj)
             keys = [k for k in set(now) | set(original) if not _same(now.get(k), original.get(k))]
             if keys:
+                kind = "messaging" if label in ("kernel", "session") else "hook"
                 changes.append(
-                    ("hook", ", ".join(f"{label}.{k}" for k in sorted(keys)), ("instance", label))
+                    (kind, ", ".join(f"{label}.{k}" for k in sorted(keys)), ("instance", label))
                 )
         user_ns = shell.user_ns
         for name, value in self.names.items():

@@ -1,23 +1,20 @@
-"""A fresh, limited kernel in a scratch folder that holds only what the exercise needs.
+"""A fresh, limited, isolated kernel in a :class:`~.sandbox.Scratch` folder.
 
-:class:`Scratch` makes a private temporary folder (outside the course folder, with a random name)
-with the exercise's declared data files in ``work/`` (the kernel's working folder) and private
-``home/``, ``tmp/`` and ``run/`` (connection file and sockets) folders; it never contains the source
-exercise or the submission file. :class:`Kernel` starts an IPython kernel there through
-:mod:`mle_handbook.grading.launcher` (memory and file-size limits, Landlock confinement where the
-operating system offers it), with a scrubbed environment, and runs code with a timeout, capped
-output and detection of a kernel that died. Nothing here decides marks; :mod:`.runner` does.
+:class:`Kernel` starts an IPython kernel through :mod:`mle_handbook.grading.launcher` (memory and
+file-size limits, Landlock confinement where the operating system offers it), inside its own PID,
+network and IPC namespaces where :mod:`.isolation` can make them, with a scrubbed environment. It
+runs code with a timeout, counts every byte of output the kernel sends (whatever its MIME type)
+against the cap, refuses any single message larger than the cap before it is read into memory,
+and detects a kernel that died. Nothing here decides marks; :mod:`.runner` does.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import signal
-import site
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -29,107 +26,11 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from ..exercises.execute import KERNEL_ARGUMENTS, strip_ansi
+from . import isolation
+from .sandbox import Limits, Scratch, read_roots
 
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use. Every default can be changed from ``mle-handbook grade``."""
-
-    timeout: float = 60.0  # seconds per cell
-    memory_mb: int | None = 4096  # address space of the kernel process (RLIMIT_AS)
-    file_mb: int | None = 64  # largest file the kernel may write (RLIMIT_FSIZE)
-    output_chars: int = 10_000  # output kept per cell, for feedback
-    max_output_chars: int = 20_000_000  # output received per kernel before it is stopped
-    startup_timeout: float = 120.0
-    #: After a timeout, how long an interrupted cell may take to stop before the kernel is killed.
-    interrupt_grace: float = 5.0
-    #: Restrict the kernel's file access with Landlock when available.
-    confine: bool = True
-
-
-#: Environment variables passed to kernels; everything else (tokens, paths of the course, the
-#: shell's working folder) is left out.
-_PASSED_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "JAVA_HOME")
-_PASSED_PREFIXES = ("LC_", "SPARK_", "PYSPARK_")
-#: One thread per numerical library per kernel: kernels run side by side, one per core.
-_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
-
-
-class Scratch:
-    """A private folder for one kernel: ``work/`` (the data files), ``home/``, ``tmp/``, ``run/``."""
-
-    def __init__(self, data: dict[str, Path] | None = None, *, parent: str | None = None):
-        self.root = Path(tempfile.mkdtemp(prefix="mle-grade-", dir=parent))
-        self.work, self.home, self.tmp, self.run = (
-            self.root / name for name in ("work", "home", "tmp", "run")
-        )
-        for folder in (self.work, self.home, self.tmp, self.run):
-            folder.mkdir(mode=0o700)
-        for name, source in (data or {}).items():
-            target = self.work / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-
-    def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k in _PASSED_VARIABLES or k.startswith(_PASSED_PREFIXES)
-        }
-        env.update(
-            HOME=str(self.home),
-            TMPDIR=str(self.tmp),
-            MPLCONFIGDIR=str(self.home / ".matplotlib"),
-            IPYTHONDIR=str(self.home / ".ipython"),
-            XDG_CACHE_HOME=str(self.home / ".cache"),
-            PYTHONDONTWRITEBYTECODE="1",
-            PYDEVD_DISABLE_FILE_VALIDATION="1",
-            MALLOC_ARENA_MAX="2",
-        )
-        env.update(dict.fromkeys(_THREADS, "1"))
-        env.update(extra or {})
-        return env
-
-    def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> Scratch:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-def read_roots(hidden: list[Path]) -> list[str]:
-    """Folders a confined kernel may read: the system's and Python's, minus any holding ``hidden``.
-
-    A folder is dropped if one of ``hidden`` (the source exercise, the submissions, the results)
-    lies inside it: the kernel must not be able to read them.
-    """
-    candidates = [
-        Path(p) for p in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt")
-    ]
-    candidates += [Path(p) for p in ("/proc", "/sys", "/run", "/var/lib", "/snap", "/nix")]
-    candidates += [Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)]
-    candidates += [Path(p) for p in site.getsitepackages() + [site.getusersitepackages()]]
-    # Where this package and the kernel's own packages are installed (an editable install of
-    # the handbook lives outside site-packages).
-    import ipykernel
-
-    for module in (sys.modules[__name__.split(".")[0]], ipykernel):
-        candidates.append(Path(module.__file__).resolve().parent.parent)
-    hidden = [p.resolve() for p in hidden]
-    roots = []
-    for path in candidates:
-        try:
-            path = path.resolve()
-        except OSError:
-            continue
-        if not path.exists() or any(h == path or path in h.parents for h in hidden):
-            continue
-        if str(path) not in roots:
-            roots.append(str(path))
-    return roots
+#: The longest exception value and traceback line kept from a reply (the rest is cut).
+_TEXT_LIMIT = 20_000
 
 
 class _OneSpec(KernelSpecManager):
@@ -167,6 +68,21 @@ class Reply:
         return strip_ansi("\n".join(self.traceback))
 
 
+def _size(value) -> int:
+    """Characters an output value takes, whatever its type (text, JSON, a list of lines)."""
+    if isinstance(value, str):
+        return len(value)
+    try:
+        return len(json.dumps(value, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return len(str(value))
+
+
+def _cut(text, limit: int = _TEXT_LIMIT) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class Kernel:
     """One grading kernel in one :class:`Scratch` folder; use ``async with``."""
 
@@ -182,14 +98,23 @@ class Kernel:
         self.limits = limits
         self.env = scratch.environment(env)
         self.hidden = hidden or []
+        self.isolation = isolation.level(network=limits.network) if limits.isolate else "none"
         self.km: AsyncKernelManager | None = None
         self.kc = None
+        self.context: zmq.asyncio.Context | None = None
         self.pgid: int | None = None
         self.output_chars = 0
         self.log = scratch.run / "kernel.log"
+        self._monitors: list = []
+        #: Requests already answered, and replies that came again for one of them (forged).
+        self.answered: set[str] = set()
+        self.forged_replies = 0
 
     def _argv(self) -> list[str]:
-        argv = [sys.executable, "-m", "mle_handbook.grading.launcher"]
+        argv = isolation.prefix(network=self.limits.network) if self.isolation != "none" else []
+        argv += [sys.executable, "-m", "mle_handbook.grading.launcher"]
+        if self.isolation != "none":
+            argv += ["--own-group"]
         if self.limits.memory_mb:
             argv += ["--memory-mb", str(self.limits.memory_mb)]
         if self.limits.file_mb:
@@ -208,13 +133,26 @@ class Kernel:
         return argv
 
     async def start(self) -> None:
-        spec = KernelSpec(argv=self._argv(), display_name="mle-handbook grading", language="python")
+        # An isolated kernel leads its own process group inside its namespace: a signal to the
+        # launcher's group would stop the namespace's outer process (and the namespace with it),
+        # so interrupts travel as messages and the kernel signals its own group.
+        spec = KernelSpec(
+            argv=self._argv(),
+            display_name="mle-handbook grading",
+            language="python",
+            interrupt_mode="message" if self.isolation != "none" else "signal",
+        )
+        # No message larger than the output cap is ever read into memory: ZeroMQ drops the
+        # connection instead, which the monitors below report.
+        self.context = zmq.asyncio.Context()
+        self.context.setsockopt(zmq.MAXMSGSIZE, self.limits.max_output_chars + 1_000_000)
         self.km = AsyncKernelManager(
             kernel_name="mle-handbook-grading",
             kernel_spec_manager=_OneSpec(spec),
             transport="ipc",
             ip=str(self.scratch.run / "k"),
             connection_file=str(self.scratch.run / "kernel.json"),
+            context=self.context,
         )
         with open(self.log, "ab") as log:
             await self.km.start_kernel(
@@ -227,37 +165,61 @@ class Kernel:
         self.pgid = getattr(self.km.provisioner, "pgid", None)
         self.kc = self.km.client()
         self.kc.start_channels()
+        self._monitors = [
+            channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            for channel in (self.kc.iopub_channel, self.kc.shell_channel)
+        ]
         try:
             await self.kc.wait_for_ready(timeout=self.limits.startup_timeout)
         except RuntimeError as exc:
             tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"the grading kernel did not start: {exc}\n{tail}") from None
 
+    async def drain(self) -> None:
+        """Read what the kernel sent after the last reply (a late forged reply counts)."""
+        if self.kc is None:
+            return
+        while True:
+            try:
+                msg = await self.kc.shell_channel.get_msg(timeout=0)
+            except Empty:
+                return
+            if msg.get("parent_header", {}).get("msg_id") in self.answered:
+                self.forged_replies += 1
+
     async def alive(self) -> bool:
         return self.km is not None and await self.km.is_alive()
 
     async def kill(self) -> None:
-        """Stop the kernel and everything it started (its whole process group)."""
+        """Stop the kernel and everything it started (its namespace, or its process group)."""
+        for monitor in self._monitors:
+            monitor.close(linger=0)
+        self._monitors = []
         if self.kc is not None:
             self.kc.stop_channels()
             self.kc = None
+        if self.pgid:
+            # The launcher's group: the namespace's outer process (whose end kills everything in
+            # the namespace), or, without isolation, the kernel and what stayed in its group.
+            try:
+                os.killpg(self.pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.pgid = None
         if self.km is not None:
             try:
                 if self.km.has_kernel:
                     await self.km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001 - the process group is killed below in any case
+            except Exception:  # noqa: BLE001 - already killed above
                 pass
             try:
                 await self.km.cleanup_resources()
             except Exception:  # noqa: BLE001 - a connection file left in the scratch folder goes with it
                 pass
             self.km = None
-        if self.pgid:
-            try:
-                os.killpg(self.pgid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.pgid = None
+        if self.context is not None:
+            self.context.destroy(linger=0)
+            self.context = None
 
     async def __aenter__(self) -> Kernel:
         try:
@@ -272,12 +234,12 @@ class Kernel:
 
     # -- running code -----------------------------------------------------------------------
 
-    def _keep(self, reply: Reply, kept: dict, output: dict) -> None:
+    def _keep(self, reply: Reply, kept: dict, output: dict, size: int) -> None:
         """Add one output to the reply, within the per-cell character budget."""
         budget = self.limits.output_chars - kept["chars"]
+        kept["chars"] += size
         if output["output_type"] == "stream":
             text = output["text"]
-            kept["chars"] += len(text)
             if budget <= 0:
                 kept["truncated"] = True
                 return
@@ -289,12 +251,22 @@ class Kernel:
             else:
                 reply.outputs.append({**output, "text": text})
             return
-        size = sum(len(v) if isinstance(v, str) else 0 for v in output.get("data", {}).values())
-        kept["chars"] += size
         if size > budget:
             kept["truncated"] = True
             return
         reply.outputs.append(output)
+
+    async def _disconnected(self) -> bool:
+        """Whether ZeroMQ dropped a channel of a live kernel (it sent a message over the cap)."""
+        dropped = False
+        for monitor in self._monitors:
+            while True:
+                try:
+                    await monitor.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                dropped = True
+        return dropped and await self.alive()
 
     async def execute(
         self,
@@ -348,6 +320,10 @@ class Kernel:
                 reply.killed = True
                 break
             events = dict(await poller.poll(min(remaining, 1.0) * 1000))
+            if await self._disconnected() or self.output_chars > self.limits.max_output_chars:
+                await self.kill()
+                reply.status, reply.killed = "output-limit", True
+                break
             if not events and not await self.alive():
                 reply.status = "dead"
                 reply.exit_code = await self._exit_code()
@@ -364,12 +340,19 @@ class Kernel:
                     reply.status, reply.killed = "output-limit", True
                     break
             if kc.shell_channel.socket in events:
-                try:
-                    msg = await kc.shell_channel.get_msg(timeout=0)
-                except Empty:
-                    continue
-                if msg["parent_header"].get("msg_id") == msg_id:
-                    shell_reply = msg["content"]
+                while True:
+                    try:
+                        msg = await kc.shell_channel.get_msg(timeout=0)
+                    except Empty:
+                        break
+                    parent = msg.get("parent_header", {}).get("msg_id")
+                    if parent in self.answered or (parent == msg_id and shell_reply is not None):
+                        # A second reply to one request can only have been forged by the code
+                        # that ran (it holds the kernel's key).
+                        self.forged_replies += 1
+                    elif parent == msg_id:
+                        shell_reply = msg["content"]
+        self.answered.add(msg_id)
         if kept["truncated"]:
             reply.outputs.append(
                 {
@@ -380,54 +363,58 @@ class Kernel:
             )
         if shell_reply is not None:
             reply.execution_count = shell_reply.get("execution_count")
-            reply.user_expressions = shell_reply.get("user_expressions") or {}
+            expressions = shell_reply.get("user_expressions")
+            reply.user_expressions = expressions if isinstance(expressions, dict) else {}
             if reply.status == "ok":
                 reply.status = "ok" if shell_reply.get("status") == "ok" else "error"
             if shell_reply.get("status") != "ok":
-                reply.ename = reply.ename or str(shell_reply.get("ename", "Error"))
-                reply.evalue = reply.evalue or str(shell_reply.get("evalue", ""))
-                reply.traceback = reply.traceback or list(shell_reply.get("traceback") or [])
+                reply.ename = reply.ename or _cut(shell_reply.get("ename", "Error"), 200)
+                reply.evalue = reply.evalue or _cut(shell_reply.get("evalue", ""))
+                if not reply.traceback:
+                    lines = shell_reply.get("traceback") or []
+                    reply.traceback = [_cut(line) for line in list(lines)[-200:]]
         return reply
 
     def _on_iopub(self, msg: dict, msg_id: str, reply: Reply, kept: dict) -> bool:
-        """Handle one IOPub message; True when it says the request is finished."""
+        """Handle one IOPub message; True when it says the request is finished.
+
+        Every message counts against the kernel's output cap: streams by their text, everything
+        else (display data of any MIME type, comms, errors) by its content's size.
+        """
         content = msg.get("content", {})
+        if not isinstance(content, dict):
+            content = {}
         kind = msg.get("msg_type")
-        size = len(content.get("text", "")) if kind == "stream" else 0
-        if kind in ("display_data", "execute_result", "update_display_data"):
-            size = sum(
-                len(v) if isinstance(v, str) else 0 for v in content.get("data", {}).values()
-            )
+        if kind == "stream":
+            size = _size(content.get("text", ""))
+        elif kind == "status":
+            size = 0
+        else:
+            size = _size(content) + sum(len(b) for b in msg.get("buffers") or [])
         self.output_chars += size
         if msg.get("parent_header", {}).get("msg_id") != msg_id:
             return False
         if kind == "status":
             return content.get("execution_state") == "idle"
         if kind == "stream":
-            self._keep(
-                reply,
-                kept,
-                {
-                    "output_type": "stream",
-                    "name": content.get("name", "stdout"),
-                    "text": content.get("text", ""),
-                },
-            )
+            output = {
+                "output_type": "stream",
+                "name": str(content.get("name", "stdout")),
+                "text": str(content.get("text", "")),
+            }
+            self._keep(reply, kept, output, size)
         elif kind in ("display_data", "execute_result"):
-            self._keep(
-                reply,
-                kept,
-                {
-                    "output_type": kind,
-                    "data": content.get("data", {}),
-                    "metadata": content.get("metadata", {}),
-                },
-            )
+            output = {
+                "output_type": kind,
+                "data": content.get("data", {}),
+                "metadata": content.get("metadata", {}),
+            }
+            self._keep(reply, kept, output, size)
         elif kind == "error":
             reply.error_shown = True
-            reply.ename = str(content.get("ename", "Error"))
-            reply.evalue = str(content.get("evalue", ""))
-            reply.traceback = [str(line) for line in content.get("traceback", [])][-200:]
+            reply.ename = _cut(content.get("ename", "Error"), 200)
+            reply.evalue = _cut(content.get("evalue", ""))
+            reply.traceback = [_cut(line) for line in list(content.get("traceback") or [])[-200:]]
         elif kind == "clear_output":
             reply.outputs.clear()
             kept["chars"] = 0

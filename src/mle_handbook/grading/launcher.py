@@ -13,7 +13,8 @@ they bind the kernel and everything it starts:
 - ``RLIMIT_FSIZE`` (``--file-mb``): the largest file the kernel may write (``SIGXFSZ`` is ignored,
   so a write beyond it raises ``OSError`` rather than killing the kernel);
 - ``RLIMIT_CORE`` 0: no core dumps of crashing submissions;
-- with ``--read``/``--write``, Landlock file confinement (:mod:`mle_handbook.grading.confine`).
+- with ``--read``/``--write``, Landlock file confinement (:mod:`mle_handbook.grading.confine`);
+- with ``--own-group``, its own process group (for a kernel in its own namespace, :mod:`.isolation`).
 
 The outcome of confinement is left in the environment variable ``MLE_HANDBOOK_CONFINED`` (the
 Landlock ABI, or ``none``) for the grader's guard to report.
@@ -53,7 +54,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--read", action="append", default=[])
     parser.add_argument("--write", action="append", default=[])
     parser.add_argument("--device", action="append", default=[])
+    parser.add_argument("--own-group", action="store_true")
     args = parser.parse_args(argv[:split])
+    if args.own_group:
+        # Inside its own namespace the kernel leads its process group, so that its interrupts
+        # (sent as messages, see .kernel) reach it and what it started, never the namespace's
+        # outer process.
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass  # already a session leader (bubblewrap's --new-session)
+        # The grader is outside the namespace, so ipykernel would take its parent for dead;
+        # the namespace itself ends with the grader (bubblewrap's --die-with-parent).
+        os.environ.pop("JPY_PARENT_PID", None)
     apply_limits(memory_mb=args.memory_mb, file_mb=args.file_mb)
     confined = None
     if args.read or args.write:

@@ -19,41 +19,60 @@ the same submissions again writes the same files.
 from __future__ import annotations
 
 import csv
-import html
 import io
-import os
-import re
-import tempfile
 from pathlib import Path
 
-from .results import STATUSES, ManualMark, Question, SubmissionResult, format_mark
+from ..files import write_text_atomic
+from .analysis import HiddenText
+from .feedback import FEEDBACK_DIR, feedback_html, safe_name
+from .results import ManualMark, Question, SubmissionResult, format_mark
+from .submissions import printable
 
-FEEDBACK_DIR = "feedback"
+#: A spreadsheet reads a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _cell(value: str) -> str:
+    """A CSV cell any spreadsheet reads as text: valid UTF-8, never a formula."""
+    value = "\n".join(printable(line) for line in str(value).split("\n"))
+    if value.startswith(_FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def _uncell(value: str) -> str:
+    """The value :func:`_cell` wrote as ``'=...``, as it was."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
 
 
 def _csv(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(rows)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
     return buffer.getvalue()
 
 
+def _rows(results: list[SubmissionResult], render, width: int) -> list[list[str]]:
+    """``render(result)`` for each result (a list of rows); a result that fails to render gets
+    one row saying so, so that the sheet is always written."""
+    rows = []
+    for r in _order(results):
+        try:
+            rows += render(r)
+        except Exception as exc:  # noqa: BLE001 - one bad row never costs the others their sheet
+            row = [str(getattr(r, "student_id", "?")), "error"] + [""] * (width - 2)
+            row[-1 if width > 2 else 1] = f"this row could not be written: {type(exc).__name__}"
+            rows.append(row)
+    return rows
+
+
 def _order(results: list[SubmissionResult]) -> list[SubmissionResult]:
-    return sorted(results, key=lambda r: (r.student_id, r.file))
+    return sorted(results, key=lambda r: (str(r.student_id), str(r.file)))
 
 
 def wide_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
@@ -69,9 +88,9 @@ def wide_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
         "notes",
         "file",
     ]
-    rows = [header]
-    for r in _order(results):
-        rows.append(
+
+    def render(r: SubmissionResult) -> list[list[str]]:
+        return [
             [
                 r.student_id,
                 r.status,
@@ -83,8 +102,9 @@ def wide_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
                 " | ".join(r.notes),
                 r.file,
             ]
-        )
-    return _csv(rows)
+        ]
+
+    return _csv([header, *_rows(results, render, len(header))])
 
 
 def long_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
@@ -101,7 +121,9 @@ def long_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
             "message",
         ]
     ]
-    for r in _order(results):
+
+    def render(r: SubmissionResult) -> list[list[str]]:
+        rows = []
         for q in questions:
             for grade_id, points in q.tests:
                 check = r.checks.get(grade_id)
@@ -112,7 +134,7 @@ def long_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
                         q.name,
                         grade_id,
                         "auto",
-                        format_mark(check.earned if check else 0.0),
+                        format_mark(r.auto_mark(grade_id)),
                         format_mark(points),
                         check.status if check else "not-run",
                         check.detail if check else "",
@@ -133,29 +155,30 @@ def long_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
                         mark.comment if mark else "",
                     ]
                 )
-    return _csv(rows)
+        return rows
+
+    return _csv(rows + _rows(results, render, len(rows[0])))
 
 
 MANUAL_HEADER = ["student_id", "grade_id", "out_of", "mark", "comment", "answer"]
 
 
 def manual_csv(results: list[SubmissionResult]) -> str:
-    rows = [MANUAL_HEADER]
-    for r in _order(results):
-        for grade_id, m in r.manual.items():
-            if not m.answered:
-                continue
-            rows.append(
-                [
-                    r.student_id,
-                    grade_id,
-                    format_mark(m.points),
-                    "" if m.mark is None else format_mark(m.mark),
-                    m.comment,
-                    m.text.strip(),
-                ]
-            )
-    return _csv(rows)
+    def render(r: SubmissionResult) -> list[list[str]]:
+        return [
+            [
+                r.student_id,
+                grade_id,
+                format_mark(m.points),
+                "" if m.mark is None else format_mark(m.mark),
+                m.comment,
+                m.text.strip(),
+            ]
+            for grade_id, m in r.manual.items()
+            if m.answered
+        ]
+
+    return _csv([MANUAL_HEADER, *_rows(results, render, len(MANUAL_HEADER))])
 
 
 def read_manual_marks(path: str | Path) -> dict[tuple[str, str], tuple[float | None, str]]:
@@ -164,8 +187,8 @@ def read_manual_marks(path: str | Path) -> dict[tuple[str, str], tuple[float | N
     with open(path, newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
             student, grade_id = (
-                (row.get("student_id") or "").strip(),
-                (row.get("grade_id") or "").strip(),
+                _uncell((row.get("student_id") or "").strip()),
+                _uncell((row.get("grade_id") or "").strip()),
             )
             if not student or not grade_id:
                 continue
@@ -200,90 +223,6 @@ def apply_manual_marks(
     return problems
 
 
-def safe_name(student_id: str) -> str:
-    """A file name for a student id (letters, digits, ``.``, ``-`` and ``_``)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", student_id).strip("._") or "student"
-
-
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; }
-table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
-.passed { color: #17612a; } .failed, .timeout, .crashed, .tampered, .memory-limit, .output-limit, .not-run { color: #a11b1b; }
-.note { background: #f6f6f6; padding: .6rem .8rem; border-left: 4px solid #888; }
-pre { white-space: pre-wrap; background: #f6f6f6; padding: .6rem; }
-"""
-
-_RESULT_WORDS = {
-    "passed": "passed",
-    "failed": "did not pass",
-    "timeout": "ran out of time",
-    "memory-limit": "ran out of memory",
-    "output-limit": "produced too much output",
-    "crashed": "stopped the kernel",
-    "tampered": "not counted: the checks were interfered with",
-    "not-run": "did not run",
-}
-
-
-def feedback_html(result: SubmissionResult, questions: list[Question], exercise: str) -> str:
-    e = html.escape
-    total = format_mark(result.total(questions))
-    out_of = format_mark(sum(q.points for q in questions))
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en-GB"><head><meta charset="utf-8">',
-        f"<title>Feedback: {e(exercise)} ({e(result.student_id)})</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>Feedback on {e(exercise)}</h1>",
-        f"<p>Student: <strong>{e(result.student_id)}</strong>. Marks so far: "
-        f"<strong>{total}</strong> out of {out_of}.</p>",
-    ]
-    if result.status not in ("graded", "tampered"):
-        parts.append(
-            f'<p class="note">{e(STATUSES.get(result.status, result.status).capitalize())}.</p>'
-        )
-    for note in result.feedback_notes:
-        parts.append(f'<p class="note">{e(note)}</p>')
-    for q in questions:
-        parts.append(
-            f"<h2>Question <code>{e(q.name)}</code>: {format_mark(result.question_mark(q))} "
-            f"out of {format_mark(q.points)}</h2>"
-        )
-        rows = []
-        for grade_id, points in q.tests:
-            check = result.checks.get(grade_id)
-            status = check.status if check else "not-run"
-            earned = format_mark(check.earned if check else 0.0)
-            message = check.message if check and status != "passed" else ""
-            rows.append(
-                f'<tr><td><code>{e(grade_id)}</code></td><td class="{e(status)}">'
-                f"{e(_RESULT_WORDS.get(status, status))}</td><td>{earned} / {format_mark(points)}</td>"
-                f"<td>{e(message)}</td></tr>"
-            )
-        for grade_id, points in q.manual:
-            mark = result.manual.get(grade_id)
-            if mark is None or not mark.answered:
-                word, earned = "no answer given", "0"
-            elif mark.mark is None:
-                word, earned = "to be marked by your instructor", "–"
-            else:
-                word, earned = "marked by your instructor", format_mark(mark.mark)
-            comment = mark.comment if mark else ""
-            rows.append(
-                f"<tr><td><code>{e(grade_id)}</code></td><td>{e(word)}</td>"
-                f"<td>{earned} / {format_mark(points)}</td><td>{e(comment)}</td></tr>"
-            )
-        parts.append("<table><tr><th>Check</th><th>Result</th><th>Marks</th><th>Message</th></tr>")
-        parts += rows
-        parts.append("</table>")
-    parts.append(
-        "<p>Hidden tests ran too; when one did not pass, this page says so without showing it.</p>"
-    )
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
-
-
 def summary(
     results: list[SubmissionResult], questions: list[Question], *, skipped=(), extra=()
 ) -> str:
@@ -310,7 +249,8 @@ def summary(
     to_mark = sum(len(r.to_mark) for r in results)
     if to_mark:
         lines.append(
-            f"{to_mark} written answer(s) to mark: fill in manual-marks.csv and grade again with --manual-marks"
+            f"{to_mark} written answer(s) to mark: fill in manual-marks.csv in the results "
+            "folder and grade again (it is read from there; --manual-marks names another file)"
         )
     for r in _order(results):
         if r.status != "graded":
@@ -328,8 +268,14 @@ def write_reports(
     exercise: str,
     *,
     feedback: bool = True,
+    hidden: HiddenText | None = None,
 ) -> dict[str, Path]:
-    """Write every results file; returns their paths by name."""
+    """Write every results file; returns their paths by name.
+
+    The sheets come first and are always written; a feedback page that cannot be written is
+    listed in ``files["problems"]`` rather than stopping the others. ``hidden`` filters whatever
+    a student reads (see :class:`.analysis.HiddenText`).
+    """
     out_dir = Path(out_dir)
     files = {
         "grades": out_dir / "grades.csv",
@@ -339,6 +285,7 @@ def write_reports(
     write_text_atomic(files["grades"], wide_csv(results, questions))
     write_text_atomic(files["grades-long"], long_csv(results, questions))
     write_text_atomic(files["manual-marks"], manual_csv(results))
+    problems = []
     if feedback:
         used: set[str] = set()
         for r in _order(results):
@@ -346,8 +293,10 @@ def write_reports(
             while name in used:
                 name += "_"
             used.add(name)
-            write_text_atomic(
-                out_dir / FEEDBACK_DIR / f"{name}.html", feedback_html(r, questions, exercise)
-            )
+            try:
+                page = feedback_html(r, questions, exercise, hidden=hidden)
+                write_text_atomic(out_dir / FEEDBACK_DIR / f"{name}.html", page)
+            except Exception as exc:  # noqa: BLE001 - one page never stops the others
+                problems.append(f"feedback for {printable(str(r.student_id))}: {exc!r}")
         files["feedback"] = out_dir / FEEDBACK_DIR
-    return files
+    return files, problems

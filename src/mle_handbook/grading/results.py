@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 import nbformat
 
 from ..exercises.markers import cell_kind, question_of
+from ..exercises.results import NOT_RUN, CheckResult
 from .assemble import ManualAnswer
-from .runner import CheckOutcome, RunOutcome
+from .session import RunOutcome
 
 #: Every status, most serious first: a submission gets the first that applies.
 STATUSES: dict[str, str] = {
     "error": "the grader failed on this submission (not the student's fault); grade it again",
     "invalid-notebook": "the file is not a Jupyter notebook that can be graded",
     "wrong-exercise": "the notebook is not this exercise",
+    "review": "the code reaches into the kernel's messaging, the guard, processes or code the "
+    "grader cannot read: no automatic marks until a person has read it (see the notes)",
     "tampered": "the submission changed the checking machinery; changes made between checks were "
     "undone before each check, checks during which it happened earned nothing",
     "crashed": "the kernel stopped (os._exit, a crash, exit()); graded again without the cell",
@@ -76,17 +79,28 @@ class SubmissionResult:
     student_id: str
     file: str
     status: str
-    checks: dict[str, CheckOutcome] = field(default_factory=dict)
+    checks: dict[str, CheckResult] = field(default_factory=dict)
     manual: dict[str, ManualMark] = field(default_factory=dict)
     #: For the instructor only.
     notes: list[str] = field(default_factory=list)
     #: For the student (their own code's errors, missing answers).
     feedback_notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    #: Why the automatic marks are withheld for a person to review (status ``review``).
+    review: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def withheld(self) -> bool:
+        return bool(self.review)
+
+    def auto_mark(self, grade_id: str) -> float:
+        """What a check earns on the sheet (0 while the submission awaits review)."""
+        check = self.checks.get(grade_id)
+        return 0.0 if check is None or self.withheld else check.earned
+
     def question_mark(self, question: Question) -> float:
-        auto = sum(self.checks[g].earned for g, _ in question.tests if g in self.checks)
+        auto = sum(self.auto_mark(g) for g, _ in question.tests)
         manual = sum(self.manual[g].mark or 0.0 for g, _ in question.manual if g in self.manual)
         return auto + manual
 
@@ -99,6 +113,8 @@ class SubmissionResult:
 
 
 def status_of(outcome: RunOutcome) -> str:
+    if outcome.review:
+        return "review"
     if outcome.tampering:
         return "tampered"
     if outcome.crashes:
@@ -122,11 +138,9 @@ def manual_marks(answers: list[ManualAnswer]) -> dict[str, ManualMark]:
     }
 
 
-def unrun_checks(questions: list[Question], message: str) -> dict[str, CheckOutcome]:
+def unrun_checks(questions: list[Question], message: str) -> dict[str, CheckResult]:
     """Checks of a submission that could not be run at all (every one earns 0)."""
-    return {
-        g: CheckOutcome(g, p, "not-run", message, message) for q in questions for g, p in q.tests
-    }
+    return {g: CheckResult(g, p, NOT_RUN, message) for q in questions for g, p in q.tests}
 
 
 def _format(value: float) -> str:

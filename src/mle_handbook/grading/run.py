@@ -19,6 +19,7 @@ Nothing a submission does stops the run: every submission gets a row with a stat
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 import time
@@ -31,9 +32,11 @@ import nbformat
 from ..bundles import data_files
 from ..exercises.markers import project_meta
 from ..exercises.validate import validate
-from . import report, scan
-from .assemble import Assembly, InvalidNotebook, WrongExercise, assemble, read_submission
-from .results import SubmissionResult, manual_marks, questions_of, status_of, unrun_checks
+from . import isolation, report
+from .analysis import HiddenText
+from .assemble import Assembly, assemble
+from .prepare import failed, prepare
+from .results import SubmissionResult, questions_of, status_of, unrun_checks
 from .runner import GraderError, KernelPool, run_assembly
 from .sandbox import Limits
 from .submissions import Submission, discover
@@ -57,6 +60,7 @@ class GradeRun:
     seconds: float = 0.0  # grading the submissions (without the source check)
     source_seconds: float = 0.0
     confined: str = "none"
+    isolation: str = "none"
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -74,6 +78,7 @@ class GradeRun:
                 if self.confined not in ("none", "")
                 else "NOT confined (Landlock unavailable): see the instructors' guide"
             ),
+            f"isolation of kernels: {self.isolation} ({isolation.PROTECTS[self.isolation]})",
         ]
         extra += [f"  problem: {p}" for p in self.problems]
         extra += [f"results in {self.files['grades'].parent}"] if "grades" in self.files else []
@@ -127,63 +132,6 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _prepare(submission: Submission, context: dict):
-    """Read and assemble a submission (no kernel yet): ``(result, assembly or None)``.
-
-    A submission that cannot run (not a notebook, another exercise) gets its final result here.
-    """
-    source, questions, exercise = context["source"], context["questions"], context["exercise"]
-    problems: list[str] = []
-    chosen = None
-    status, message = "invalid-notebook", "no files"
-    for file in submission.candidates(exercise):
-        try:
-            nb = read_submission(file.read_bytes())
-            chosen = (file, assemble(source, nb))
-            break
-        except OSError as exc:
-            problems.append(f"{file.name}: cannot be read ({exc})")
-            status, message = "invalid-notebook", problems[-1]
-        except InvalidNotebook as exc:
-            problems.append(f"{file.name}: {exc}")
-            if status != "wrong-exercise":
-                status, message = "invalid-notebook", problems[-1]
-        except WrongExercise as exc:
-            problems.append(f"{file.name}: {exc}")
-            status, message = "wrong-exercise", problems[-1]
-    if chosen is None:
-        names = ", ".join(f.name for f in submission.files)
-        result = SubmissionResult(
-            submission.student_id,
-            names,
-            status,
-            unrun_checks(questions, message),
-            notes=problems,
-            feedback_notes=[message],
-        )
-        return result, None
-    file, assembly = chosen
-    result = SubmissionResult(
-        submission.student_id, file.name, "graded", manual=manual_marks(assembly.manual)
-    )
-    result.notes += [p for p in problems if not p.startswith(file.name)]
-    result.notes += assembly.notes
-    if assembly.missing:
-        text = "answer cells missing from the notebook: " + ", ".join(assembly.missing)
-        result.notes.append(text)
-        result.feedback_notes.append(text.capitalize() + ".")
-    if assembly.edited:
-        text = "test cells edited or deleted (the original checks ran): " + ", ".join(
-            assembly.edited
-        )
-        result.notes.append(text)
-        result.feedback_notes.append(text.capitalize() + ".")
-    if assembly.extra_cells:
-        result.notes.append(f"{assembly.extra_cells} code cell(s) added by the student ran too")
-    result.flags = scan.flags(assembly.student_code)
-    return result, assembly
-
-
 async def _run(result: SubmissionResult, assembly: Assembly, context: dict, pool=None):
     """Run an assembled submission and put the outcome on its result."""
     try:
@@ -202,8 +150,14 @@ async def _run(result: SubmissionResult, assembly: Assembly, context: dict, pool
         result.notes.append(f"grader error: {exc}")
         return result
     result.checks = outcome.checks
-    result.status = status_of(outcome)
+    result.review += outcome.review
+    result.status = "review" if result.review else status_of(outcome)
+    if outcome.review:
+        result.notes.append("to review, no automatic marks: " + "; ".join(outcome.review))
     result.notes += outcome.tampering + outcome.events
+    if result.review:
+        would = sum(c.earned for c in outcome.checks.values())
+        result.notes.append(f"the checks that passed are worth {would:g} (withheld)")
     result.feedback_notes += [f"Your code raised an error: {e}" for e in outcome.answer_errors]
     result.seconds = outcome.seconds
     context["confined"] = outcome.confined
@@ -215,9 +169,9 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
     prepared = []
     for submission in submissions:
         try:
-            prepared.append((submission, *_prepare(submission, context)))
+            prepared.append((submission, *prepare(submission, context)))
         except Exception as exc:  # noqa: BLE001 - one submission never stops the run
-            prepared.append((submission, _failed(submission, context, exc), None))
+            prepared.append((submission, failed(submission, context, exc), None))
     # Spare kernels warm up on the cores the jobs leave idle (at least one, to hide start-up).
     spares = max(1, min(jobs, (os.cpu_count() or 1) - jobs + 1))
     pool = KernelPool(
@@ -236,7 +190,7 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
                 try:
                     result = await _run(result, assembly, context, pool)
                 except Exception as exc:  # noqa: BLE001 - one submission never stops the run
-                    result = _failed(submission, context, exc)
+                    result = failed(submission, context, exc)
         progress.step(submission.student_id)
         return result
 
@@ -244,16 +198,6 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
         return await asyncio.gather(*(one(*item) for item in prepared))
     finally:
         await pool.close()
-
-
-def _failed(submission: Submission, context: dict, exc: Exception) -> SubmissionResult:
-    return SubmissionResult(
-        submission.student_id,
-        ", ".join(f.name for f in submission.files),
-        "error",
-        unrun_checks(context["questions"], "not run: the grader failed"),
-        notes=[f"grader error: {type(exc).__name__}: {exc}"],
-    )
 
 
 def _run_coroutine(function, *args):
@@ -280,6 +224,7 @@ def grade(
     id_pattern: str | None = None,
     manual_marks_file: str | Path | None = None,
     confine: bool = True,
+    isolate: bool = True,
     check_source: bool = True,
     feedback: bool = True,
     max_restarts: int = 2,
@@ -307,13 +252,24 @@ def grade(
         timeout=float(timeout or meta.get("timeout") or 60),
         memory_mb=memory_mb,
         confine=confine,
+        isolate=isolate,
     )
+    if uses_spark(source):
+        # Its kernels must reach the run's Spark Connect server.
+        limits = dataclasses.replace(limits, network=True)
     submissions = Path(submissions)
     out_dir = Path(out_dir)
     found = discover(submissions, pattern=id_pattern)
     jobs = max(1, jobs or os.cpu_count() or 1)
     hidden = [source_path.resolve().parent, submissions.resolve(), out_dir.resolve()]
+    chosen = isolation.level(network=limits.network) if limits.isolate else "none"
+    notice = isolation.notice(chosen)
+    if notice:
+        print(notice, file=sys.stderr)
     context = {
+        "hidden_text": HiddenText(assemble(source, source)),
+        "isolation": chosen,
+        "local_modules": {Path(n).stem for n in data} | {Path(n).parts[0] for n in data},
         "source": source,
         "questions": questions,
         "exercise": name,
@@ -330,7 +286,7 @@ def grade(
             if spark_remote:
                 context["env"]["SPARK_REMOTE"] = spark_remote
             elif not (os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER")):
-                from ..spark_server import ConnectServer
+                from ..spark.server import ConnectServer
 
                 server = stack.enter_context(ConnectServer())
                 context["env"]["SPARK_REMOTE"] = server.url
@@ -356,11 +312,15 @@ def grade(
         run.seconds = time.perf_counter() - start
     run.results = list(results)
     run.confined = context["confined"]
+    run.isolation = chosen
     existing = out_dir / "manual-marks.csv"
     marks_file = manual_marks_file or (existing if existing.is_file() else None)
     if marks_file:
         run.problems += report.apply_manual_marks(run.results, report.read_manual_marks(marks_file))
-    run.files = report.write_reports(out_dir, run.results, questions, name, feedback=feedback)
+    run.files, problems = report.write_reports(
+        out_dir, run.results, questions, name, feedback=feedback, hidden=context["hidden_text"]
+    )
+    run.problems += problems
     return run
 
 

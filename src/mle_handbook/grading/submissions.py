@@ -25,7 +25,9 @@ or written: files are read into memory, so the submissions stay byte-for-byte as
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -46,6 +48,25 @@ CONVENTIONS: tuple[tuple[str, str], ...] = (
 )
 
 _IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints")
+#: The longest student id kept whole; longer ones end in a hash of the whole.
+MAX_ID = 100
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """``text`` as a person and every file format can take it: bytes that were not valid UTF-8
+    (kept by Python as surrogates) and control characters written as ``\\xNN`` escapes; longer
+    than ``limit`` characters, cut and given a short hash of the whole, so it stays unique."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    text = "".join(
+        c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+    if limit is not None and len(text) > limit:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+        text = f"{text[: limit - 11]}~{digest}"
+    return text
+
+
 _BLACKBOARD_RECEIPT = re.compile(r"_attempt_\d{4}(?:-\d{2}){5}\.txt$")
 
 
@@ -66,6 +87,11 @@ class SubmittedFile:
                 return handle.read(max_bytes + 1)
         with zipfile.ZipFile(self.origin) as archive, archive.open(self.member) as handle:
             return handle.read(max_bytes + 1)
+
+    @property
+    def shown(self) -> str:
+        """The name as the sheets and notes show it (see :func:`printable`)."""
+        return printable(self.name, 300)
 
     @property
     def is_notebook(self) -> bool:
@@ -162,12 +188,13 @@ def discover(source: str | Path, *, pattern: str | re.Pattern | None = None) -> 
     for file in files:
         relative = file.name[len(prefix) :]
         if _BLACKBOARD_RECEIPT.search(relative):
-            skipped.append((file.name, "Blackboard submission receipt"))
+            skipped.append((file.shown, "Blackboard submission receipt"))
             continue
         found = student_id_from(relative, pattern)
         if found is None:
-            skipped.append((file.name, "no student id in its name (see --id-pattern)"))
+            skipped.append((file.shown, "no student id in its name (see --id-pattern)"))
             continue
         student, convention = found
+        student = printable(student, MAX_ID)
         by_id.setdefault(student, Submission(student, convention)).files.append(file)
     return Discovery([by_id[k] for k in sorted(by_id)], skipped)

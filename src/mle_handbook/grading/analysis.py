@@ -1,0 +1,202 @@
+"""What a cell's code does, read without running it: names it binds, modules it imports, the
+attribute chains it follows, and which lines of a test cell are hidden tests.
+
+Cells are parsed as IPython parses them (magics and ``!`` commands translated to Python first).
+Hidden-test regions are recognised only by :mod:`mle_handbook.exercises` (the student version's
+own step, :func:`~mle_handbook.exercises.student.strip_hidden_tests`): a line is hidden when that
+step removes it.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+
+import nbformat
+
+from ..exercises.student import strip_hidden_tests
+
+
+def python_ast(source: str) -> ast.Module | None:
+    """The Python AST of a cell, IPython syntax (magics, ``!``) translated first; None if invalid."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - fall back to the raw text
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _targets(node: ast.AST):
+    if isinstance(node, ast.Name):
+        yield node.id
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        for element in node.elts:
+            yield from _targets(element)
+    elif isinstance(node, ast.Starred):
+        yield from _targets(node.value)
+
+
+def bound_names(source: str) -> list[str]:
+    """Names a cell binds in the notebook's namespace (top level, including inside if/for/with/try)."""
+    tree = python_ast(source)
+    names: list[str] = []
+
+    def visit(statements):
+        for node in statements:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(node.name)
+                continue
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if alias.name != "*":
+                        names.append(alias.asname or alias.name.split(".")[0])
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    names.extend(_targets(target))
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                names.extend(_targets(node.target))
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                names.extend(_targets(node.target))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        names.extend(_targets(item.optional_vars))
+            elif isinstance(node, ast.Try):
+                for handler in node.handlers:
+                    if handler.name:
+                        names.append(handler.name)
+            for name in ("body", "orelse", "finalbody", "handlers"):
+                visit(getattr(node, name, []) or [])
+
+    if tree is not None:
+        visit(tree.body)
+    return list(dict.fromkeys(names))
+
+
+def imported_modules(source: str) -> list[str]:
+    """Modules a cell imports anywhere (``import a.b`` gives ``a.b``; ``from a import b`` gives ``a``)."""
+    tree = python_ast(source)
+    found: list[str] = []
+    for node in ast.walk(tree) if tree is not None else []:
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append(node.module)
+    return list(dict.fromkeys(found))
+
+
+def attribute_paths(sources: list[str]) -> list[str]:
+    """``module:attr.attr`` for every attribute chain on an imported name (``np.testing.x`` with
+    ``import numpy as np`` gives ``numpy:testing.x``).
+
+    The guard follows them at set-up so that sub-modules the checks reach by attribute (and that a
+    package loads lazily) are in its snapshot before any student code runs.
+    """
+    aliases: dict[str, str] = {}
+    trees = [t for t in (python_ast(s) for s in sources) if t is not None]
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    aliases[alias.asname or alias.name.split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0]
+                    )
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if alias.name != "*":
+                        aliases[alias.asname or alias.name] = f"{node.module}:{alias.name}"
+    paths: list[str] = []
+    for tree in trees:
+        for node in ast.walk(tree):
+            chain = []
+            while isinstance(node, ast.Attribute):
+                chain.append(node.attr)
+                node = node.value
+            if not chain or not isinstance(node, ast.Name) or node.id not in aliases:
+                continue
+            target = aliases[node.id]
+            module, _, first = target.partition(":")
+            attrs = ([first] if first else []) + chain[::-1]
+            paths.append(f"{module}:{'.'.join(attrs)}")
+    return sorted(set(paths))
+
+
+def hidden_lines(source: str) -> frozenset[int]:
+    """1-based numbers of the lines of a test cell's ``source`` that are hidden tests (markers
+    included): those the student version removes."""
+    cell = nbformat.v4.new_code_cell(
+        source, metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "x"}}
+    )
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    kept = strip_hidden_tests(nb).cells[0].source.splitlines()
+    hidden, position = set(), 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        if position < len(kept) and line == kept[position]:
+            position += 1
+        else:
+            hidden.add(number)
+    return frozenset(hidden)
+
+
+def hidden_text(source: str) -> list[str]:
+    """The hidden-test lines of a test cell (stripped, markers and blank lines left out)."""
+    lines = source.splitlines()
+    return [
+        lines[n - 1].strip()
+        for n in sorted(hidden_lines(source))
+        if lines[n - 1].strip() and not lines[n - 1].strip().startswith("###")
+    ]
+
+
+class HiddenText:
+    """Says whether a text quotes any hidden test of an exercise, even in part.
+
+    A text leaks when it holds a run of :attr:`SPAN` characters (whitespace ignored) found in a
+    hidden-test line and in no visible line of the exercise's test cells (a hidden line shorter
+    than that counts whole). So a message that quotes, slices or echoes the running cell's source
+    is caught by what it shows, whatever produced it.
+    """
+
+    SPAN = 12
+
+    def __init__(self, assembly=None, *, hidden: list[str] = (), visible: list[str] = ()):
+        hidden, visible = list(hidden), list(visible)
+        for cell in assembly.cells if assembly is not None else ():
+            if cell.kind != "test":
+                continue
+            lines = cell.source.splitlines()
+            for number, line in enumerate(lines, start=1):
+                if not line.strip() or line.strip().startswith("###"):
+                    continue
+                (hidden if number in cell.hidden_lines else visible).append(line)
+        seen = {g for line in visible for g in self._spans(self._squash(line))}
+        self.spans: set[str] = set()
+        self.short: list[str] = []
+        for line in hidden:
+            squashed = self._squash(line)
+            if len(squashed) < self.SPAN:
+                if len(squashed) >= 6 and not any(squashed in self._squash(v) for v in visible):
+                    self.short.append(squashed)
+                continue
+            self.spans.update(g for g in self._spans(squashed) if g not in seen)
+
+    @staticmethod
+    def _squash(text: str) -> str:
+        return "".join(str(text).split())
+
+    @classmethod
+    def _spans(cls, text: str):
+        return (text[i : i + cls.SPAN] for i in range(len(text) - cls.SPAN + 1))
+
+    def leaks(self, text: str) -> bool:
+        squashed = self._squash(text)
+        if any(s in squashed for s in self.short):
+            return True
+        return any(g in self.spans for g in self._spans(squashed))

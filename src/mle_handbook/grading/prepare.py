@@ -1,0 +1,119 @@
+"""Read a submission before any of it runs: choose its file, assemble what will run, and read its
+code for what needs a person (:mod:`.reach`: status ``review``; off-limits calls and the
+:mod:`.scan` flags: the ``flags`` column).
+
+A submission that cannot run (not a notebook, another exercise) gets its final result here; so
+does one that needs review when kernels are not isolated (it is not run at all, see
+:mod:`.isolation`).
+"""
+
+from __future__ import annotations
+
+from ..exercises.markers import project_meta, question_of
+from . import reach, scan
+from .assemble import Assembly, InvalidNotebook, WrongExercise, assemble, read_submission
+from .results import SubmissionResult, manual_marks, unrun_checks
+from .submissions import Submission, printable
+
+
+def prepare(submission: Submission, context: dict):
+    """Read and assemble a submission (no kernel yet): ``(result, assembly or None)``.
+
+    A submission that cannot run (not a notebook, another exercise) gets its final result here.
+    """
+    source, questions, exercise = context["source"], context["questions"], context["exercise"]
+    problems: list[str] = []
+    chosen = None
+    status, message = "invalid-notebook", "no files"
+    for file in submission.candidates(exercise):
+        try:
+            nb = read_submission(file.read_bytes())
+            chosen = (file, assemble(source, nb))
+            break
+        except OSError as exc:
+            problems.append(f"{file.shown}: cannot be read ({exc})")
+            status, message = "invalid-notebook", problems[-1]
+        except InvalidNotebook as exc:
+            problems.append(f"{file.shown}: {exc}")
+            if status != "wrong-exercise":
+                status, message = "invalid-notebook", problems[-1]
+        except WrongExercise as exc:
+            problems.append(f"{file.shown}: {exc}")
+            status, message = "wrong-exercise", problems[-1]
+    if chosen is None:
+        names = ", ".join(f.shown for f in submission.files)
+        result = SubmissionResult(
+            submission.student_id,
+            names,
+            status,
+            unrun_checks(questions, message),
+            notes=problems,
+            feedback_notes=[message],
+        )
+        return result, None
+    file, assembly = chosen
+    result = SubmissionResult(
+        submission.student_id, file.shown, "graded", manual=manual_marks(assembly.manual)
+    )
+    result.notes += [p for p in problems if not p.startswith(file.shown)]
+    result.notes += assembly.notes
+    if assembly.missing:
+        text = "answer cells missing from the notebook: " + ", ".join(assembly.missing)
+        result.notes.append(text)
+        result.feedback_notes.append(text.capitalize() + ".")
+    if assembly.edited:
+        text = "test cells edited or deleted (the original checks ran): " + ", ".join(
+            assembly.edited
+        )
+        result.notes.append(text)
+        result.feedback_notes.append(text.capitalize() + ".")
+    if assembly.extra_cells:
+        result.notes.append(f"{assembly.extra_cells} code cell(s) added by the student ran too")
+    result.flags = scan.flags(assembly.student_code)
+    result.flags += off_limits(assembly, context)
+    student = [c.source for c in assembly.cells if c.kind in ("answer", "extra")]
+    result.review = reach.review_reasons(student, local_modules=context["local_modules"])
+    if result.review:
+        result.status = "review"
+        result.notes.append("to review, no automatic marks: " + "; ".join(result.review))
+        if context["isolation"] == "none":
+            # Without OS isolation such code could harm other submissions: it is not run.
+            result.checks = unrun_checks(questions, "not run: the code needs a person's review")
+            result.notes.append("not run: kernels are not isolated on this machine")
+            return result, None
+    return result, assembly
+
+
+def off_limits(assembly: Assembly, context: dict) -> list[str]:
+    """Flags for answers that use what their question puts off limits (the question named)."""
+    banned = project_meta(context["source"]).get("off_limits") or {}
+    if not isinstance(banned, dict):
+        return []
+    exercise = [c.source for c in assembly.cells if c.owned_by_exercise]
+    answers = [c for c in assembly.cells if c.kind in ("answer", "extra")]
+    flags = []
+    for cell in answers:
+        names = banned.get(cell.grade_id) if cell.grade_id else None
+        if not isinstance(names, list) or not names:
+            continue
+        # The answer, and helpers the student added in cells of their own, may not use them.
+        others = [c.source for c in answers if c is not cell]
+        extra = [c.source for c in answers if c.kind == "extra"]
+        used = reach.off_limits_uses(cell.source, names, exercise + others)
+        for source in extra:
+            used += reach.off_limits_uses(source, names, exercise + others)
+        if used:
+            flags.append(
+                f"off limits in {question_of(cell.grade_id)}: {', '.join(dict.fromkeys(used))}"
+            )
+    return flags
+
+
+def failed(submission: Submission, context: dict, exc: Exception) -> SubmissionResult:
+    return SubmissionResult(
+        submission.student_id,
+        ", ".join(f.shown for f in submission.files),
+        "error",
+        unrun_checks(context["questions"], "not run: the grader failed"),
+        notes=[f"grader error: {type(exc).__name__}: {printable(str(exc))}"],
+    )

@@ -1,0 +1,351 @@
+"""What a submission's code reaches, read before it runs: reasons for a person to review it, and
+uses of library calls an exercise puts off limits.
+
+**Review.** A check runs in the same process as the student's code, so that code could, in
+principle, forge the kernel's reply to the grader (it holds the kernel's signing key), undo the
+guard, or signal other processes. None of that is possible without naming what it reaches: the
+kernel's messaging (``kernel``, ``session``, ``zmq``...), the guard (``sys.modules``, frames, the
+garbage collector, ``ctypes``), processes and signals (``os.kill``, ``subprocess``, ``/proc``),
+or code this reading cannot see (``exec``, ``eval``, ``getattr`` with a computed name, importing a
+file the submission wrote, shell commands and most magics). :func:`review_reasons` lists each such
+reach; a submission with any gets status ``review`` and no automatic marks (see the instructors'
+guide, "What the grader defends against"). Honest answers to the handbook's exercises never need
+any of it: printing, warnings, ``atexit``, matplotlib (``%matplotlib inline`` too) and reading the
+exercise's data files are not reasons.
+
+**Off limits.** An exercise declares, per solution cell, the dotted names an answer may not use
+(``"mle_handbook": {"off_limits": {"gini-solution": ["sklearn_impurity", ...]}}``);
+:func:`off_limits_uses` finds them however they were imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+
+from .analysis import python_ast
+
+#: Modules whose import is a reason for review (top-level names).
+MODULES = {
+    "ipykernel": "the kernel's messaging",
+    "jupyter_client": "the kernel's messaging",
+    "jupyter_core": "the kernel's messaging",
+    "zmq": "the kernel's messaging",
+    "comm": "the kernel's messaging",
+    "tornado": "the kernel's messaging",
+    "traitlets": "the kernel's configuration",
+    "socket": "sockets",
+    "_socket": "sockets",
+    "gc": "the garbage collector",
+    "ctypes": "raw memory",
+    "_ctypes": "raw memory",
+    "cffi": "raw memory",
+    "mmap": "raw memory",
+    "inspect": "frames and code objects",
+    "dis": "code objects",
+    "types": "code and function objects",
+    "marshal": "hidden code",
+    "pickle": "hidden code",
+    "_pickle": "hidden code",
+    "cloudpickle": "hidden code",
+    "dill": "hidden code",
+    "shelve": "hidden code",
+    "copyreg": "hidden code",
+    "importlib": "dynamic imports",
+    "runpy": "hidden code",
+    "code": "hidden code",
+    "codeop": "hidden code",
+    "zipimport": "dynamic imports",
+    "pkgutil": "dynamic imports",
+    "builtins": "the builtins",
+    "signal": "signals",
+    "_signal": "signals",
+    "subprocess": "processes",
+    "_posixsubprocess": "processes",
+    "pty": "processes",
+    "multiprocessing": "processes",
+    "concurrent": "processes",
+    "psutil": "processes",
+    "posix": "processes",
+    "fcntl": "file descriptors",
+    "resource": "the kernel's limits",
+}
+#: IPython: only its display tools.
+IPYTHON_ALLOWED = ("IPython.display", "IPython.core.display")
+
+#: Attribute names that reach the kernel's messaging, the guard, frames or processes.
+ATTRIBUTES = {
+    **dict.fromkeys(
+        (
+            "kernel session get_parent parent_header pub_socket pub_thread iopub_socket "
+            "iopub_thread shell_stream shell_streams control_stream control_thread shell_socket "
+            "send_multipart displayhook display_pub excepthook set_custom_exc ast_transformers "
+            "input_transformers_post input_transformers_cleanup comm_manager user_ns_hidden "
+            "run_cell run_cell_async run_code"
+        ).split(),
+        "the kernel's messaging",
+    ),
+    **dict.fromkeys(
+        (
+            "f_back f_globals f_locals f_builtins f_code tb_frame gi_frame cr_frame ag_frame "
+            "gi_code cr_code _getframe _current_frames __globals__ __code__ __closure__ "
+            "__dict__ __subclasses__ __bases__ __base__ __mro__ __builtins__ __getattribute__ "
+            "__self__ __func__ __loader__ modules meta_path path_hooks settrace setprofile "
+            "addaudithook attrgetter methodcaller"
+        ).split(),
+        "the interpreter's internals",
+    ),
+}
+#: Attributes with a leading underscore that are public API (``os._exit`` only stops the kernel).
+PUBLIC = {"_exit", "_asdict", "_replace", "_fields", "_make"}
+#: ``os`` functions that reach processes, signals or raw file descriptors.
+OS_FUNCTIONS = set(
+    (
+        "system popen fork forkpty kill killpg getppid setsid setpgid setpgrp execv execve execl "
+        "execle execlp execlpe execvp execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve "
+        "spawnvp spawnvpe posix_spawn posix_spawnp dup dup2 fdopen write pidfd_open "
+        "register_at_fork startfile"
+    ).split()
+)
+#: Builtins that run hidden code or reach objects by computed names.
+BUILTINS = {
+    "exec": "hidden code",
+    "eval": "hidden code",
+    "compile": "hidden code",
+    "__import__": "dynamic imports",
+    "breakpoint": "the debugger",
+    "globals": "the interpreter's internals",
+    "locals": "the interpreter's internals",
+    "vars": "the interpreter's internals",
+    "__builtins__": "the builtins",
+    "get_ipython": "the kernel's messaging",
+}
+#: getattr-like builtins: fine with a constant name that is not in ATTRIBUTES.
+NAMED_ACCESS = ("getattr", "setattr", "delattr", "hasattr")
+#: Magics that are fine (the ones whose argument is Python are read as Python).
+SAFE_MAGICS = {"matplotlib": False, "config": False, "time": True, "timeit": True, "capture": True}
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` is installed for the grader (not a file the submission could write)."""
+    top = module.split(".")[0]
+    if top in sys.builtin_module_names or top in sys.stdlib_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _magic_call(node: ast.Call) -> tuple[str, list[str]] | None:
+    """``get_ipython().run_line_magic('name', 'text')``: the magic's name and its text arguments."""
+    func = node.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("run_line_magic", "run_cell_magic")
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "get_ipython"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        return None
+    texts = [
+        a.value for a in node.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)
+    ]
+    return node.args[0].value, texts
+
+
+class _Reader(ast.NodeVisitor):
+    def __init__(self, local_modules: set[str]):
+        self.reasons: dict[str, None] = {}
+        self.os_names: set[str] = set()  # names bound to the os module
+        self.local_modules = local_modules
+        #: The ``get_ipython`` names that only run an allowed magic.
+        self.magic_roots: set[int] = set()
+
+    def add(self, what: str, why: str) -> None:
+        self.reasons[f"{what} ({why})"] = None
+
+    def _module(self, name: str) -> None:
+        top = name.split(".")[0]
+        if top in MODULES:
+            self.add(f"imports {name}", MODULES[top])
+        elif top == "IPython" and not name.startswith(IPYTHON_ALLOWED):
+            self.add(f"imports {name}", "the kernel's messaging")
+        elif top in self.local_modules or not _installed(name):
+            self.add(f"imports {name}", "a module that is not installed: a file it wrote?")
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._module(alias.name)
+            if alias.name == "os":
+                self.os_names.add(alias.asname or "os")
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            self.add("a relative import", "a file it wrote?")
+            return
+        module = node.module or ""
+        self._module(module)
+        for alias in node.names:
+            if module == "IPython" and alias.name != "display":
+                self.add(f"imports IPython.{alias.name}", "the kernel's messaging")
+            if module in ("os", "posix") and alias.name in OS_FUNCTIONS | {"*"}:
+                self.add(f"imports os.{alias.name}", "processes and signals")
+            if module == "sys" and alias.name in ATTRIBUTES | {"*"}:
+                self.add(f"imports sys.{alias.name}", "the interpreter's internals")
+            if alias.name in ATTRIBUTES and module not in ("os", "sys"):
+                self.add(f"imports {module}.{alias.name}", ATTRIBUTES[alias.name])
+
+    def visit_Call(self, node: ast.Call) -> None:
+        magic = _magic_call(node)
+        if magic is not None:
+            name, texts = magic
+            if name not in SAFE_MAGICS:
+                self.add(f"the magic %{name}", "commands or code this reading cannot see")
+            elif SAFE_MAGICS[name]:
+                for text in texts:
+                    tree = python_ast(text)
+                    if tree is None:
+                        self.add(f"the magic %{name}", "code this reading cannot see")
+                    else:
+                        self.visit(tree)
+            for arg in node.args[1:]:
+                self.visit(arg)
+            return
+        if isinstance(node.func, ast.Name) and node.func.id in NAMED_ACCESS:
+            name = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                self.add(f"{node.func.id} with a computed name", "objects this reading cannot see")
+            elif name.value in ATTRIBUTES:
+                self.add(f"{node.func.id}(..., {name.value!r})", ATTRIBUTES[name.value])
+            for arg in node.args:
+                self.visit(arg)
+            return
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in BUILTINS and id(node) not in self.magic_roots:
+            self.add(node.id, BUILTINS[node.id])
+        elif node.id in NAMED_ACCESS:
+            self.add(f"{node.id} used as a value", "objects this reading cannot see")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in ATTRIBUTES:
+            self.add(f".{node.attr}", ATTRIBUTES[node.attr])
+        elif (
+            node.attr.startswith("_") and not node.attr.startswith("__") and node.attr not in PUBLIC
+        ):
+            self.add(f".{node.attr}", "private attributes of other code")
+        if (
+            isinstance(node.value, ast.Name)
+            and node.value.id in self.os_names
+            and node.attr in OS_FUNCTIONS
+        ):
+            self.add(f"os.{node.attr}", "processes and signals")
+        if node.attr in BUILTINS and node.attr != "get_ipython":
+            self.add(f".{node.attr}", BUILTINS[node.attr])
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and "/proc" in node.value:
+            self.add("the path /proc", "other processes")
+
+
+def _magic_roots(tree: ast.AST) -> set[int]:
+    """The ``get_ipython()`` calls that only run an allowed magic."""
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _magic_call(node) is not None:
+            roots.add(id(node.func.value.func))
+    return roots
+
+
+def review_reasons(sources: list[str], *, local_modules: set[str] = frozenset()) -> list[str]:
+    """Why the code of ``sources`` (the student's cells) needs a person's review; [] if it does not.
+
+    ``local_modules`` are modules that would be files in the kernel's working folder (the
+    exercise's data files' stems): importing one runs a file, not an installed module.
+    """
+    reader = _Reader(set(local_modules))
+    for source in sources:
+        tree = python_ast(source)
+        if tree is None:
+            continue  # it cannot run either: IPython reports the syntax error
+        reader.magic_roots = _magic_roots(tree)
+        reader.visit(tree)
+    return list(reader.reasons)
+
+
+# -- off-limits calls ----------------------------------------------------------------------------
+
+
+def _aliases(trees: list[ast.AST]) -> dict[str, str]:
+    """Local name -> dotted name, from every import in ``trees``."""
+    aliases: dict[str, str] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        aliases[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        aliases[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if alias.name != "*":
+                        aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
+
+
+def _dotted(node: ast.AST) -> str | None:
+    chain = []
+    while isinstance(node, ast.Attribute):
+        chain.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([node.id, *reversed(chain)])
+
+
+def _same_or_inside(used: str, banned: str) -> bool:
+    if used == banned or used.startswith(banned + "."):
+        return True
+    # A class or function re-exported higher up: sklearn.tree.DecisionTreeClassifier is also
+    # sklearn.tree._classes.DecisionTreeClassifier; compare package and final name.
+    return (
+        "." in banned
+        and used.split(".")[0] == banned.split(".")[0]
+        and (used.rsplit(".", 1)[-1] == banned.rsplit(".", 1)[-1])
+    )
+
+
+def off_limits_uses(answer: str, banned: list[str], context: list[str]) -> list[str]:
+    """The names of ``banned`` that ``answer`` uses; imports in ``context`` (the exercise's cells
+    and the student's other cells) and in ``answer`` resolve local names to dotted ones."""
+    tree = python_ast(answer)
+    if tree is None or not banned:
+        return []
+    trees = [t for t in (python_ast(s) for s in context) if t is not None] + [tree]
+    aliases = _aliases(trees)
+    found: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute | ast.Name):
+            dotted = _dotted(node)
+            if dotted is None:
+                continue
+            head, _, rest = dotted.partition(".")
+            full = aliases.get(head, head) + (f".{rest}" if rest else "")
+            for name in banned:
+                if _same_or_inside(full, name) or (("." not in name) and dotted == name):
+                    found[name] = None
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                for name in banned:
+                    if _same_or_inside(f"{node.module}.{alias.name}", name):
+                        found[name] = None
+    return list(found)

@@ -1,0 +1,124 @@
+"""A private scratch folder for each grading kernel, and the limits a submission runs under.
+
+:class:`Scratch` makes a private temporary folder (outside the course folder, with a random name)
+with the exercise's declared data files in ``work/`` (the kernel's working folder) and private
+``home/``, ``tmp/`` and ``run/`` (connection file and sockets) folders; it never contains the source
+exercise or the submission file. :class:`Limits` says what one submission may use;
+:func:`read_roots` which folders a Landlock-confined kernel may read. The kernel itself is
+:mod:`.kernel`'s.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Every default can be changed from ``mle-handbook grade``."""
+
+    timeout: float = 60.0  # seconds per cell
+    memory_mb: int | None = 4096  # address space of the kernel process (RLIMIT_AS)
+    file_mb: int | None = 64  # largest file the kernel may write (RLIMIT_FSIZE)
+    output_chars: int = 10_000  # output kept per cell, for feedback
+    max_output_chars: int = 20_000_000  # output received per kernel before it is stopped
+    startup_timeout: float = 120.0
+    #: After a timeout, how long an interrupted cell may take to stop before the kernel is killed.
+    interrupt_grace: float = 5.0
+    #: Restrict the kernel's file access with Landlock when available.
+    confine: bool = True
+    #: Run the kernel in its own PID, network and IPC namespaces when available (:mod:`.isolation`).
+    isolate: bool = True
+    #: Keep the network (a Spark exercise's kernels must reach the Spark Connect server).
+    network: bool = False
+
+
+#: Environment variables passed to kernels; everything else (tokens, paths of the course, the
+#: shell's working folder) is left out.
+_PASSED_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "JAVA_HOME")
+_PASSED_PREFIXES = ("LC_", "SPARK_", "PYSPARK_")
+#: One thread per numerical library per kernel: kernels run side by side, one per core.
+_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+class Scratch:
+    """A private folder for one kernel: ``work/`` (the data files), ``home/``, ``tmp/``, ``run/``."""
+
+    def __init__(self, data: dict[str, Path] | None = None, *, parent: str | None = None):
+        self.root = Path(tempfile.mkdtemp(prefix="mle-grade-", dir=parent))
+        self.work, self.home, self.tmp, self.run = (
+            self.root / name for name in ("work", "home", "tmp", "run")
+        )
+        for folder in (self.work, self.home, self.tmp, self.run):
+            folder.mkdir(mode=0o700)
+        for name, source in (data or {}).items():
+            target = self.work / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+    def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k in _PASSED_VARIABLES or k.startswith(_PASSED_PREFIXES)
+        }
+        env.update(
+            HOME=str(self.home),
+            TMPDIR=str(self.tmp),
+            MPLCONFIGDIR=str(self.home / ".matplotlib"),
+            IPYTHONDIR=str(self.home / ".ipython"),
+            XDG_CACHE_HOME=str(self.home / ".cache"),
+            PYTHONDONTWRITEBYTECODE="1",
+            PYDEVD_DISABLE_FILE_VALIDATION="1",
+            MALLOC_ARENA_MAX="2",
+        )
+        env.update(dict.fromkeys(_THREADS, "1"))
+        env.update(extra or {})
+        return env
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def read_roots(hidden: list[Path]) -> list[str]:
+    """Folders a confined kernel may read: the system's and Python's, minus any holding ``hidden``.
+
+    A folder is dropped if one of ``hidden`` (the source exercise, the submissions, the results)
+    lies inside it: the kernel must not be able to read them.
+    """
+    candidates = [
+        Path(p) for p in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt")
+    ]
+    candidates += [Path(p) for p in ("/proc", "/sys", "/run", "/var/lib", "/snap", "/nix")]
+    candidates += [Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)]
+    candidates += [Path(p) for p in site.getsitepackages() + [site.getusersitepackages()]]
+    # Where this package and the kernel's own packages are installed (an editable install of
+    # the handbook lives outside site-packages).
+    import ipykernel
+
+    for module in (sys.modules[__name__.split(".")[0]], ipykernel):
+        candidates.append(Path(module.__file__).resolve().parent.parent)
+    hidden = [p.resolve() for p in hidden]
+    roots = []
+    for path in candidates:
+        try:
+            path = path.resolve()
+        except OSError:
+            continue
+        if not path.exists() or any(h == path or path in h.parents for h in hidden):
+            continue
+        if str(path) not in roots:
+            roots.append(str(path))
+    return roots

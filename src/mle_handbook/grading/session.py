@@ -1,0 +1,347 @@
+"""One kernel's lifetime for one submission: bind the guard, run the cells, decide each check.
+
+How a check is decided (each step is there because a simpler rule can be fooled):
+
+1. Before every cell the exercise owns, a silent request asks the in-kernel guard
+   (:mod:`.guard`) to restore the checking machinery and report what it had to restore.
+2. The test cell runs with the source's text (hidden tests included) plus one last line that asks
+   the guard to verify nothing changed *during* the check (it raises ``ChecksTampered`` if so).
+3. The same request carries a ``user_expressions`` entry with a random nonce made for this check
+   alone: the kernel evaluates it only after the cell finished without an exception, and the guard
+   hands it back only if the cell's last line (step 2) ran. A check passes only if its own reply
+   says ``ok``, echoes this check's nonce, and no error was displayed. Printing "passed", hiding
+   the traceback or killing the kernel cannot produce that reply.
+4. The nonce is no secret from code in the kernel, which holds the kernel's signing key and could
+   forge a reply: that needs code that reaches the kernel's messaging, which :mod:`.reach` finds
+   before the run (status ``review``), and a forged reply arrives as a second reply to one
+   request, which :class:`~.kernel.Kernel` counts (status ``review`` too).
+
+What the student may read is filtered by the hidden tests' own text (:class:`.analysis.HiddenText`),
+whatever produced it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import secrets
+from dataclasses import dataclass, field
+from time import monotonic
+
+from ..exercises.results import (
+    CRASHED,
+    FAILED,
+    MEMORY_LIMIT,
+    OUTPUT_LIMIT,
+    PASSED,
+    TAMPERED,
+    TIMEOUT,
+    CheckResult,
+)
+from .analysis import HiddenText
+from .assemble import Assembly, RunCell
+from .kernel import Reply
+from .pool import GraderError, Warm
+from .sandbox import Limits
+
+_MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError")
+#: What the student reads instead of a message that quotes a hidden test.
+WITHHELD = "its message is not shown: it quoted a hidden test"
+_CELL_LINE = r"Cell In\[{count}\], line (\d+)"
+
+
+@dataclass
+class RunOutcome:
+    checks: dict[str, CheckResult] = field(default_factory=dict)
+    #: Problems in the student's own cells (shown in feedback: it is their code).
+    answer_errors: list[str] = field(default_factory=list)
+    #: Everything the instructor should know: restarts, restored helpers, failing exercise cells.
+    events: list[str] = field(default_factory=list)
+    tampering: list[str] = field(default_factory=list)
+    #: Why the run's results cannot be trusted (a forged reply, the kernel's messaging changed).
+    review: list[str] = field(default_factory=list)
+    timeouts: int = 0
+    crashes: int = 0
+    memory: bool = False
+    output_limit: bool = False
+    restarts: int = 0
+    retries: int = 0
+    confined: str = "none"
+    isolation: str = "none"
+    seconds: float = 0.0
+
+
+@dataclass
+class Fatal:
+    position: int
+    status: str  # crashed, timeout, output-limit
+    message: str
+
+
+def short(text: str, limit: int = 600) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _failing_line(reply: Reply) -> int | None:
+    if reply.execution_count is None:
+        return None
+    lines = re.findall(_CELL_LINE.format(count=reply.execution_count), reply.plain_traceback)
+    return int(lines[0]) if lines else None
+
+
+def _guard_changes(text: str):
+    """The guard's report, ``kind: label`` per line, as pairs."""
+    for line in str(text).splitlines():
+        kind, _, label = line.partition(": ")
+        yield kind, label
+
+
+class Session:
+    """One kernel lifetime: bind the guard to the submission, run the cells, collect outcomes."""
+
+    def __init__(
+        self,
+        warm: Warm,
+        assembly: Assembly,
+        limits: Limits,
+        outcome: RunOutcome,
+        hidden: HiddenText | None = None,
+    ):
+        self.kernel = warm.kernel
+        self.hidden = hidden or HiddenText(assembly)
+        self.assembly = assembly
+        self.limits = limits
+        self.outcome = outcome
+        self.name = warm.name
+        self.guard = f"__import__('sys').modules[{self.name!r}].guard"
+        outcome.confined = warm.confined
+        outcome.isolation = warm.isolation
+        outcome.events += warm.notes
+
+    async def bind(self) -> None:
+        """Tell the guard which names the submission binds (rebinding those is not tampering).
+
+        Raises :class:`GraderError` when the kernel is not usable before any of the submission's
+        code ran (someone else's fault: the run tries again on a fresh kernel).
+        """
+        names = sorted(self.assembly.answer_names)
+        reply = await self.kernel.execute(
+            f"{self.guard}.answer_names = frozenset({names!r})",
+            timeout=30,
+            silent=True,
+            store_history=False,
+        )
+        if reply.status != "ok":
+            raise GraderError(
+                f"the kernel was not usable before the submission ran: {reply.status} "
+                f"{reply.ename} {short(reply.evalue, 200)}".strip()
+            )
+
+    async def before(self, cell: RunCell) -> bool:
+        """Restore the checking machinery; False if the guard could not be reached."""
+        # The guard runs as code (inside IPython's cell machinery, where it took its snapshot);
+        # its report comes back as a user expression.
+        module = f"__import__('sys').modules[{self.name!r}]"
+        reply = await self.kernel.execute(
+            f"{module}.last = {self.guard}.before()",
+            timeout=30,
+            silent=True,
+            store_history=False,
+            user_expressions={"g": f"{module}.last"},
+        )
+        result = reply.user_expressions.get("g") if reply.status == "ok" else None
+        if reply.status == "dead":
+            return False  # the previous cell stopped the kernel: the next request says so
+        if not isinstance(result, dict) or result.get("status") != "ok":
+            self.outcome.tampering.append(
+                f"before {cell.grade_id or f'cell {cell.number}'}: the guard could not be reached"
+            )
+            return False
+        text = result.get("data", {}).get("text/plain", "''")
+        try:
+            text = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            pass
+        where = cell.grade_id or f"cell {cell.number}"
+        for kind, label in _guard_changes(text):
+            if kind == "name":
+                continue  # the student rebound a name at top level: restored, not tampering
+            if kind == "messaging":
+                self.outcome.review.append(f"the kernel's messaging was changed: {label}")
+            if kind == "error":
+                self.outcome.tampering.append(f"before {where}: {label}")
+                return False
+            self.outcome.tampering.append(f"restored before {where}: {label}")
+        return True
+
+    async def run(self, skip: dict[int, Fatal], deadline: float) -> Fatal | None:
+        """Run the cells (without those in ``skip``); the fatal stop of a cell, if any."""
+        await self.bind()
+        try:
+            return await self._cells(skip, deadline)
+        finally:
+            await self.kernel.drain()
+            if self.kernel.forged_replies:
+                self.outcome.review.append(
+                    f"{self.kernel.forged_replies} reply(ies) came for requests already answered: "
+                    "the submission's code forged messages of the kernel"
+                )
+
+    async def _cells(self, skip: dict[int, Fatal], deadline: float) -> Fatal | None:
+        previous = None
+        for position, cell in enumerate(self.assembly.cells):
+            if position in skip:
+                fatal = skip[position]
+                if cell.kind == "test":
+                    self.record(
+                        cell,
+                        CheckResult(
+                            cell.grade_id, cell.points, fatal.status, fatal.message, fatal.message
+                        ),
+                    )
+                continue
+            if monotonic() > deadline:
+                self.outcome.events.append("stopped: the submission used up its total time budget")
+                self.outcome.timeouts += 1
+                return None
+            if cell.owned_by_exercise:
+                guarded = await self.before(cell)
+                code = f"{cell.source}\n{self.guard}.after({cell.number}, {cell.kind == 'test'})"
+            else:
+                guarded, code = True, cell.source
+            nonce = secrets.token_hex(16)
+            reply = await self.kernel.execute(
+                code,
+                timeout=self.limits.timeout,
+                user_expressions={"ok": f"{self.guard}.completed({cell.number}, {nonce!r})"}
+                if cell.kind == "test"
+                else None,
+            )
+            if cell.kind == "test":
+                self.record(cell, self.verdict(cell, reply, nonce, guarded))
+            else:
+                self.note(cell, reply)
+            if cell.owned_by_exercise and reply.status == "error":
+                # The cell stopped before its last line: record what it did bind.
+                await self.kernel.execute(
+                    f"{self.guard}.remember({cell.number})",
+                    timeout=30,
+                    silent=True,
+                    store_history=False,
+                )
+            if reply.dead_before and previous is not None:
+                # Something the previous cell started (a thread, a timer) stopped the kernel.
+                return Fatal(previous, CRASHED, self.describe_stop(reply))
+            if reply.killed or reply.status == "dead":
+                status = {"dead": CRASHED}.get(reply.status, reply.status)
+                return Fatal(position, status, self.describe_stop(reply))
+            previous = position
+        return None
+
+    def describe_stop(self, reply: Reply) -> str:
+        if reply.status == "timeout":
+            return (
+                f"did not finish within {self.limits.timeout:g} s and did not stop when interrupted"
+            )
+        if reply.status == "output-limit":
+            return f"produced more than {self.limits.max_output_chars:,} characters of output"
+        code = f" (exit code {reply.exit_code})" if reply.exit_code is not None else ""
+        return f"the kernel stopped while this cell ran{code}"
+
+    def record(self, cell: RunCell, check: CheckResult) -> None:
+        self.outcome.checks[cell.grade_id] = check
+        if check.status == TIMEOUT:
+            self.outcome.timeouts += 1
+        elif check.status == MEMORY_LIMIT:
+            self.outcome.memory = True
+        elif check.status == CRASHED:
+            self.outcome.crashes += 1
+        elif check.status == OUTPUT_LIMIT:
+            self.outcome.output_limit = True
+
+    def verdict(self, cell: RunCell, reply: Reply, nonce: str, guarded: bool) -> CheckResult:
+        def outcome(
+            status: str, message: str, detail: str = "", hidden: bool = False
+        ) -> CheckResult:
+            if self.hidden.leaks(message):
+                message, hidden = f"a hidden test did not pass ({WITHHELD})", True
+            return CheckResult(
+                cell.grade_id, cell.points, status, message, detail or message, hidden
+            )
+
+        if reply.status in (TIMEOUT, OUTPUT_LIMIT, "dead"):
+            status = {"dead": CRASHED}.get(reply.status, reply.status)
+            return outcome(
+                status,
+                self.describe_stop(reply)
+                if reply.killed or reply.status == "dead"
+                else f"did not finish within {self.limits.timeout:g} s",
+            )
+        echoed = reply.user_expressions.get("ok")
+        completed = (
+            reply.status == "ok"
+            and isinstance(echoed, dict)
+            and echoed.get("status") == "ok"
+            and echoed.get("data", {}).get("text/plain") == repr(nonce)
+        )
+        if completed and not reply.error_shown and guarded:
+            return outcome(PASSED, "")
+        if not guarded:
+            return outcome(
+                TAMPERED, "the checking machinery could not be verified before this check"
+            )
+        if reply.ename == "ChecksTampered":
+            self.outcome.tampering.append(f"during {cell.grade_id}: {short(reply.evalue)}")
+            return outcome(
+                TAMPERED,
+                "the checking machinery was changed while this check ran",
+                short(reply.evalue),
+            )
+        if reply.status == "ok":
+            self.outcome.tampering.append(
+                f"during {cell.grade_id}: the check did not report completing"
+            )
+            return outcome(TAMPERED, "the check did not report completing")
+        if not reply.error_shown:
+            self.outcome.tampering.append(
+                f"during {cell.grade_id}: the error of the check was hidden"
+            )
+        line = _failing_line(reply)
+        hidden = line is not None and line in cell.hidden_lines
+        detail = short(f"{reply.ename}: {reply.evalue}" if reply.evalue else reply.ename)
+        if reply.ename in _MEMORY_ERRORS:
+            return outcome(
+                MEMORY_LIMIT,
+                f"ran out of memory (the limit is {self.limits.memory_mb} MB)",
+                detail,
+            )
+        if hidden:
+            return outcome(
+                FAILED, f"a hidden test did not pass ({short(reply.ename, 80)})", detail, True
+            )
+        message = detail
+        if not reply.evalue and line is not None:
+            source_lines = cell.source.splitlines()
+            if 0 < line <= len(source_lines):
+                message = short(f"{reply.ename} at: {source_lines[line - 1].strip()}")
+        return outcome(FAILED, message, detail)
+
+    def note(self, cell: RunCell, reply: Reply) -> None:
+        if reply.status == "ok":
+            return
+        where = cell.grade_id or (f"cell {cell.number}" if cell.number else "an added cell")
+        text = f"{reply.ename}: {reply.evalue}" if reply.evalue else reply.ename or reply.status
+        if reply.status == "timeout":
+            text = f"did not finish within {self.limits.timeout:g} s"
+            self.outcome.timeouts += 1
+        if reply.ename in _MEMORY_ERRORS:
+            self.outcome.memory = True
+            text = f"ran out of memory (the limit is {self.limits.memory_mb} MB)"
+        if reply.status == "output-limit":
+            self.outcome.output_limit = True
+        if cell.kind in ("answer", "extra"):
+            text = WITHHELD if self.hidden.leaks(text) else short(text, 300)
+            self.outcome.answer_errors.append(f"{where}: {text}")
+        else:
+            self.outcome.events.append(f"exercise cell {where} failed: {short(text, 300)}")
