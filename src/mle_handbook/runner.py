@@ -267,7 +267,9 @@ def _stop_when_parent_ends(runner: Runner) -> None:
         os._exit(1)
 
     def watch() -> None:
-        while sys.stdin.buffer.read(1024):
+        # The file descriptor itself, not sys.stdin: a daemon thread blocked in a buffered read
+        # holds the buffer's lock, which aborts the interpreter's shutdown.
+        while os.read(sys.stdin.fileno(), 1024):
             pass
         stop()
 

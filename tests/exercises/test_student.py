@@ -6,11 +6,10 @@ import copy
 
 from conftest import cell_with_id
 
-from mle_handbook.exercises.markers import ALL_MARKERS, CODE_STUB, TEXT_STUB
+from mle_handbook.exercises.markers import ALL_MARKERS, CODE_STUB, TEXT_STUB, replace_regions
 from mle_handbook.exercises.student import (
     clear_outputs,
     mask_hidden_tests,
-    replace_regions,
     strip_hidden_tests,
     strip_solutions,
     student_version,

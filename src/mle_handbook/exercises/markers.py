@@ -6,6 +6,8 @@ commands on the same notebooks.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import nbformat
@@ -22,6 +24,8 @@ END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 ALL_MARKERS = (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN)
+#: Each region's BEGIN marker and its END marker.
+PAIRS = {BEGIN_SOLUTION: END_SOLUTION, BEGIN_HIDDEN: END_HIDDEN}
 
 #: What replaces a solution region in the student version (nbgrader's default stubs).
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -80,3 +84,64 @@ def question_of(grade_id: str) -> str:
 
 def project_meta(nb: nbformat.NotebookNode) -> dict:
     return dict(nb.metadata.get(PROJECT_KEY, {}))
+
+
+# --- marker lines: the one place that recognises them --------------------------------------------
+
+
+def marker_of(line: str) -> str | None:
+    """The marker ``line`` is (as nbgrader reads it: the marker, alone or followed by a space and
+    anything), or None."""
+    stripped = line.strip()
+    for marker in ALL_MARKERS:
+        if stripped == marker or stripped.startswith(marker + " "):
+            return marker
+    return None
+
+
+def marker_lines(source: str) -> Iterator[tuple[int, str]]:
+    """``(line number, marker)`` of every marker line of ``source``, 1-based."""
+    for number, line in enumerate(source.splitlines(), start=1):
+        marker = marker_of(line)
+        if marker is not None:
+            yield number, marker
+
+
+def region_lines(source: str, begins: tuple[str, ...] = tuple(PAIRS)) -> list[str]:
+    """The lines inside the regions opened by ``begins`` (markers excluded)."""
+    inside, found = None, []
+    for line in source.splitlines():
+        marker = marker_of(line)
+        if inside is None and marker in begins:
+            inside = PAIRS[marker]
+        elif inside is not None and marker == inside:
+            inside = None
+        elif inside is not None:
+            found.append(line)
+    return found
+
+
+def replace_regions(source: str, begin: str, end: str, replacement: str | None) -> str:
+    """Replace every ``begin``…``end`` region (markers included) by ``replacement``.
+
+    The replacement keeps the indentation of the BEGIN marker; ``None`` drops the region.
+    """
+    out: list[str] = []
+    inside = False
+    for line in source.splitlines():
+        marker = marker_of(line)
+        if not inside and marker == begin:
+            inside = True
+            if replacement is not None:
+                indent = re.match(r"\s*", line).group(0)
+                out.extend(indent + r if r else r for r in replacement.splitlines())
+        elif inside and marker == end:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def without_markers(source: str) -> str:
+    """``source`` with its marker lines removed (a solution as readers should see it)."""
+    return "\n".join(line for line in source.splitlines() if marker_of(line) is None).strip("\n")

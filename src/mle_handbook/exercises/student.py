@@ -7,7 +7,6 @@ composes them in order.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 
 import nbformat
@@ -21,34 +20,11 @@ from .markers import (
     HIDDEN_NOTE,
     TEXT_STUB,
     cell_kind,
+    marker_lines,
+    replace_regions,
 )
 
 Step = Callable[[nbformat.NotebookNode], nbformat.NotebookNode]
-
-
-def _is_marker(line: str, marker: str) -> bool:
-    stripped = line.strip()
-    return stripped == marker or stripped.startswith(marker + " ")
-
-
-def replace_regions(source: str, begin: str, end: str, replacement: str | None) -> str:
-    """Replace every ``begin``…``end`` region (markers included) by ``replacement``.
-
-    The replacement keeps the indentation of the BEGIN marker; ``None`` drops the region.
-    """
-    out: list[str] = []
-    inside = False
-    for line in source.splitlines():
-        if not inside and _is_marker(line, begin):
-            inside = True
-            if replacement is not None:
-                indent = re.match(r"\s*", line).group(0)
-                out.extend(indent + r if r else r for r in replacement.splitlines())
-        elif inside and _is_marker(line, end):
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
 
 
 def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -59,7 +35,7 @@ def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         if cell.cell_type == "code":
             cell.source = replace_regions(cell.source, BEGIN_SOLUTION, END_SOLUTION, CODE_STUB)
-        elif any(_is_marker(line, BEGIN_SOLUTION) for line in cell.source.splitlines()):
+        elif any(marker == BEGIN_SOLUTION for _, marker in marker_lines(cell.source)):
             cell.source = replace_regions(cell.source, BEGIN_SOLUTION, END_SOLUTION, TEXT_STUB)
         else:
             cell.source = TEXT_STUB

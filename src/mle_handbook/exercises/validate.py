@@ -6,21 +6,21 @@ exercise fails the build with a message an author can act on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from .markers import (
-    ALL_MARKERS,
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
     END_HIDDEN,
     END_SOLUTION,
     NBGRADER_KEY,
+    PAIRS,
     SCHEMA_VERSION,
     cell_kind,
+    marker_lines,
 )
 
 
@@ -49,21 +49,12 @@ class ExerciseFormatError(ValueError):
         super().__init__("malformed exercise:\n  " + "\n  ".join(lines))
 
 
-def _marker_lines(source: str) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(source.splitlines(), start=1):
-        stripped = line.strip()
-        for marker in ALL_MARKERS:
-            if stripped == marker or stripped.startswith(marker + " "):
-                yield number, marker
-
-
 def _check_marker_pairs(source: str) -> list[str]:
     """Markers must come in BEGIN/END pairs, not nested, not crossed."""
     problems = []
     open_marker: tuple[int, str] | None = None
-    pairs = {BEGIN_SOLUTION: END_SOLUTION, BEGIN_HIDDEN: END_HIDDEN}
-    for line, marker in _marker_lines(source):
-        if marker in pairs:
+    for line, marker in marker_lines(source):
+        if marker in PAIRS:
             if open_marker is not None:
                 problems.append(
                     f"{marker!r} on line {line} is nested inside {open_marker[1]!r} "
@@ -71,7 +62,7 @@ def _check_marker_pairs(source: str) -> list[str]:
                 )
             open_marker = (line, marker)
         else:
-            if open_marker is None or pairs[open_marker[1]] != marker:
+            if open_marker is None or PAIRS[open_marker[1]] != marker:
                 problems.append(f"{marker!r} on line {line} has no matching BEGIN marker")
             else:
                 open_marker = None
@@ -97,7 +88,7 @@ def find_problems(nb: nbformat.NotebookNode) -> list[Problem]:
                 "has committed outputs; clear them before committing (notebooks are executed by the build)"
             )
 
-        markers = {m for _, m in _marker_lines(source)}
+        markers = {m for _, m in marker_lines(source)}
         if meta is not None:
             version = meta.get("schema_version")
             if version != SCHEMA_VERSION:

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 
 from .execute import ExecutionResult, execute_notebook
-from .markers import ALL_MARKERS, cell_kind
+from .markers import ALL_MARKERS, cell_kind, region_lines
 from .student import student_version
 from .validate import validate
 
@@ -23,14 +23,9 @@ def solution_texts(nb: nbformat.NotebookNode) -> list[str]:
         kind = cell_kind(cell)
         if not (kind.solution or kind.autograded_test):
             continue
-        inside = False
-        for line in cell.source.splitlines():
+        for line in region_lines(cell.source):
             stripped = line.strip()
-            if stripped.startswith(("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS")):
-                inside = True
-            elif stripped.startswith(("### END SOLUTION", "### END HIDDEN TESTS")):
-                inside = False
-            elif inside and len(stripped) >= 12 and not stripped.startswith("#"):
+            if len(stripped) >= 12 and not stripped.startswith("#"):
                 texts.append(stripped)
     return texts
 

@@ -16,7 +16,13 @@ import posixpath
 import nbformat
 
 from ..exercises.execute import ExecutionResult
-from ..exercises.markers import ALL_MARKERS, BEGIN_HIDDEN, cell_kind, is_exercise, question_of
+from ..exercises.markers import (
+    BEGIN_HIDDEN,
+    cell_kind,
+    is_exercise,
+    question_of,
+    without_markers,
+)
 from ..exercises.student import mask_hidden_tests
 from .launch import launch_html
 
@@ -98,13 +104,6 @@ def _sanitise_hidden_outputs(cell) -> None:
             output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
 
 
-def _without_markers(source: str) -> str:
-    """A solution as readers should see it: the nbgrader marker lines removed."""
-    return "\n".join(
-        line for line in source.splitlines() if not line.strip().startswith(ALL_MARKERS)
-    ).strip("\n")
-
-
 def decorate_exercise(
     result: ExecutionResult, docname: str, downloads: bool = True, launch: str = ""
 ):
@@ -137,7 +136,7 @@ def decorate_exercise(
             )
             cells.append(cell)
         elif kind.solution:
-            cell.source = _without_markers(cell.source)
+            cell.source = without_markers(cell.source)
             label = "Show a model answer" if kind.manual_answer else "Show solution"
             extra = f" · {_points(kind.points or 0)}, marked by hand" if kind.manual_answer else ""
             cells.append(
