@@ -11,7 +11,9 @@ import pytest
 
 from mle_handbook.sphinxext.facts import describe, front_matter, parse_checked
 
-CONF = "extensions = ['myst_parser', 'mle_handbook.sphinxext.facts']\nexclude_patterns = ['_build']\n"
+CONF = (
+    "extensions = ['myst_parser', 'mle_handbook.sphinxext.facts']\nexclude_patterns = ['_build']\n"
+)
 
 
 def build(srcdir: Path, pages: dict[str, str]) -> tuple[int, str, Path]:
