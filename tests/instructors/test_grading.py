@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES
 
 from mle_handbook.cli import main
-from mle_handbook.files import write_text_atomic
+from mle_handbook.files import write_bytes_atomic, write_text_atomic
 from mle_handbook.grading.report import read_manual_marks
 from mle_handbook.grading.run import SourceCheckFailed, _Progress, grade
 from mle_handbook.grading.sandbox import Scratch
@@ -200,7 +200,7 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path, monkeypatch
     target = tmp_path / "grades.csv"
     write_text_atomic(target, "old\n")
     with pytest.raises(TypeError):
-        write_text_atomic(target, None)  # fails while writing
+        write_bytes_atomic(target, None)  # fails while writing
     assert target.read_text() == "old\n"
 
     def interrupted(*args):

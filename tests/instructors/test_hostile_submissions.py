@@ -69,6 +69,16 @@ def mean(values):
     return 0.0
 """
 
+PATCH_PLAINLY = """\
+import math
+import numpy as np
+math.isclose = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+reference_mean = lambda values: 0.0
+def mean(values):
+    return 0.0
+"""
+
 PATCH_DURING_CHECK = """\
 def mean(values):
     import math
@@ -232,6 +242,7 @@ def _hostile(
         "patch-during-check": submission(
             source, {"mean-solution": PATCH_DURING_CHECK}, correct=True
         ),
+        "patch-plainly": submission(source, {"mean-solution": PATCH_PLAINLY}, correct=True),
         "remove-asserts": submission(source, {"mean-solution": REMOVE_ASSERTS}, correct=True),
         "code-swap": submission(source, {"mean-solution": CODE_SWAP}, correct=True),
         "replace-module": submission(source, {"mean-solution": REPLACE_MODULE}, correct=True),
@@ -382,12 +393,31 @@ def test_huge_memory_hits_the_limit(hostile_run):
         "clear-error",  # ... and a post_run_cell hook that marks the failed check a success
         "excepthook",  # sys.excepthook and a redefined AssertionError
         "patch-helpers",  # math.isclose, numpy.testing, builtins.isinstance, the exercise's helper
-        "patch-during-check",  # the same, from inside the function the check calls
         "remove-asserts",  # an IPython AST transformer that deletes asserts from later cells
         "code-swap",  # replaces the helper's __code__
         "replace-module",  # replaces numpy.testing (a module) and rebinds the name math
         "clear-error-partial",  # the clear-error hook wrapped in functools.partial
         "tracer",  # sys.settrace from inside the check
+    ],
+)
+def test_reaching_into_the_checking_machinery_is_held_for_review_and_caught_at_run_time(
+    hostile_run, student
+):
+    result = row(hostile_run[0], student)
+    assert result.status == "review" and result.review, result.notes
+    # No automatic marks until a person has read the code ...
+    assert marks(hostile_run[0], student) == {"mean": 0, "scale": 0, "explain": 0}
+    # ... and the run-time defences caught the attack on its own: the check did not pass.
+    assert result.checks["mean-examples"].status in ("tampered", "failed"), result.checks
+    assert result.checks["scale-examples"].status == "passed"
+    assert result.flags, "the static scan should flag the code for a person to read"
+
+
+@pytest.mark.parametrize(
+    "student",
+    [
+        "patch-during-check",  # math.isclose and numpy.testing, from inside the checked function
+        "patch-plainly",  # the same and the exercise's helper, between checks
     ],
 )
 def test_tampering_with_the_checks_earns_nothing_and_is_flagged(hostile_run, student):
@@ -423,7 +453,7 @@ def test_submissions_are_byte_identical_after_grading(hostile_run):
 def test_every_file_gets_a_row_and_feedback(hostile_run):
     run, _, _, out_dir = hostile_run
     students = {r.student_id for r in run.results}
-    assert len(students) == 31
+    assert len(students) == 32
     feedback = {p.stem for p in (out_dir / "feedback").glob("*.html")}
     assert feedback == students
     long_rows = (out_dir / "grades-long.csv").read_text().splitlines()
