@@ -78,23 +78,26 @@ def _unshare(network: bool) -> list[str] | None:
 
 
 @functools.cache
-def _choice(network: bool) -> tuple[str, tuple[str, ...]]:
+def _choice(network: bool, wanted: str | None) -> tuple[str, tuple[str, ...]]:
     if sys.platform.startswith("linux"):
         for name, make in (("bubblewrap", _bwrap), ("unshare", _unshare)):
+            if wanted not in (None, name):
+                continue
             argv = make(network)
             if argv and _works(argv):
                 return name, tuple(argv)
     return "none", ()
 
 
-def level(*, network: bool = False) -> str:
-    """The isolation level kernels get on this machine (``bubblewrap``, ``unshare`` or ``none``)."""
-    return _choice(network)[0]
+def level(*, network: bool = False, wanted: str | None = None) -> str:
+    """The isolation level kernels get on this machine (``bubblewrap``, ``unshare`` or ``none``):
+    the first that works, or only ``wanted`` (``none`` when it does not work here)."""
+    return _choice(network, None if wanted in (None, True) else wanted)[0]
 
 
-def prefix(*, network: bool = False) -> list[str]:
+def prefix(*, network: bool = False, wanted: str | None = None) -> list[str]:
     """The command line that runs a kernel isolated (empty at level ``none``)."""
-    return list(_choice(network)[1])
+    return list(_choice(network, None if wanted in (None, True) else wanted)[1])
 
 
 def notice(chosen: str) -> str | None:

@@ -98,7 +98,11 @@ class Kernel:
         self.limits = limits
         self.env = scratch.environment(env)
         self.hidden = hidden or []
-        self.isolation = isolation.level(network=limits.network) if limits.isolate else "none"
+        self.isolation = (
+            isolation.level(network=limits.network, wanted=limits.isolate)
+            if limits.isolate
+            else "none"
+        )
         self.km: AsyncKernelManager | None = None
         self.kc = None
         self.context: zmq.asyncio.Context | None = None
@@ -111,7 +115,9 @@ class Kernel:
         self.forged_replies = 0
 
     def _argv(self) -> list[str]:
-        argv = isolation.prefix(network=self.limits.network) if self.isolation != "none" else []
+        argv = []
+        if self.isolation != "none":
+            argv = isolation.prefix(network=self.limits.network, wanted=self.isolation)
         argv += [sys.executable, "-m", "mle_handbook.grading.launcher"]
         if self.isolation != "none":
             argv += ["--own-group"]

@@ -224,7 +224,7 @@ def grade(
     id_pattern: str | None = None,
     manual_marks_file: str | Path | None = None,
     confine: bool = True,
-    isolate: bool = True,
+    isolate: bool | str = True,
     check_source: bool = True,
     feedback: bool = True,
     max_restarts: int = 2,
@@ -262,7 +262,9 @@ def grade(
     found = discover(submissions, pattern=id_pattern)
     jobs = max(1, jobs or os.cpu_count() or 1)
     hidden = [source_path.resolve().parent, submissions.resolve(), out_dir.resolve()]
-    chosen = isolation.level(network=limits.network) if limits.isolate else "none"
+    chosen = (
+        isolation.level(network=limits.network, wanted=limits.isolate) if limits.isolate else "none"
+    )
     notice = isolation.notice(chosen)
     if notice:
         print(notice, file=sys.stderr)

@@ -33,8 +33,9 @@ class Limits:
     interrupt_grace: float = 5.0
     #: Restrict the kernel's file access with Landlock when available.
     confine: bool = True
-    #: Run the kernel in its own PID, network and IPC namespaces when available (:mod:`.isolation`).
-    isolate: bool = True
+    #: Run the kernel in its own PID, network and IPC namespaces when available (:mod:`.isolation`);
+    #: False for no isolation, or a level's name (``"unshare"``) for that level only.
+    isolate: bool | str = True
     #: Keep the network (a Spark exercise's kernels must reach the Spark Connect server).
     network: bool = False
 
