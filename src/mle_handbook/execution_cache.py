@@ -61,7 +61,6 @@ def handbook_cache(path: str | Path):
     return HandbookCache(str(path))
 
 
-
 class ExecutionCache:
     def __init__(self, path: str | Path, lock: str | Path | None = None):
         self.path = Path(path)

@@ -208,7 +208,9 @@ class Runner:
                     try:
                         self.cache.store(outcome.result.notebook, Path(job.path), uri=job.label)
                     except Exception as exc:  # noqa: BLE001 - a cache that fails only costs time
-                        print(f"execution cache: could not store {job.label}: {exc}", file=sys.stderr)
+                        print(
+                            f"execution cache: could not store {job.label}: {exc}", file=sys.stderr
+                        )
         except Exception as exc:  # noqa: BLE001 - reported as this notebook's problem
             outcome.problem = f"{job.label}: could not execute the notebook: {exc!r}"
         finally:
@@ -235,7 +237,9 @@ class Runner:
         if not to_run:
             return
         own_spark = not (os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER"))
-        spark = {n for n, (_, nb, _) in to_run.items() if own_spark and project_meta(nb).get("spark")}
+        spark = {
+            n for n, (_, nb, _) in to_run.items() if own_spark and project_meta(nb).get("spark")
+        }
         self.spark_left = len(spark)
         if spark:
             threading.Thread(target=self.start_server, name="spark-connect", daemon=True).start()

@@ -28,3 +28,44 @@ def test_added_cells_get_the_same_unique_ids_in_every_build(squares_solution):
     assert len(ids) == len(set(ids))
     assert len(first.cells) > len(squares_solution.cells)  # something was added
     nbformat.validate(first)
+
+
+def _with_helper(nb):
+    import copy
+
+    from nbformat.v4 import new_code_cell
+
+    nb = copy.deepcopy(nb)
+    helper = new_code_cell("def expected(x):\n    return x * x")
+    helper.metadata["nbgrader"] = {
+        "grade": False,
+        "solution": False,
+        "locked": True,
+        "grade_id": "checks-setup",
+        "schema_version": 3,
+    }
+    nb.cells.insert(1, helper)
+    return nb
+
+
+def test_check_helper_cells_are_collapsed_behind_a_toggle_and_the_question_comes_first(
+    squares_solution,
+):
+    page = _decorated(_with_helper(squares_solution))
+    sources = [cell.source for cell in page.cells]
+    toggle = next(i for i, s in enumerate(sources) if "How your answers are checked" in s)
+    assert sources[toggle].startswith("<details") and "checks-setup" in sources[toggle]
+    assert sources[toggle + 1].startswith("def expected") and sources[toggle + 2] == "</details>"
+    assert "<details open" not in "".join(sources)
+
+
+def test_student_notebook_collapses_helper_input_and_says_what_it_is(squares_solution):
+    from mle_handbook.exercises.student import student_version
+
+    student = student_version(_with_helper(squares_solution))
+    helper = student.cells[1]
+    assert helper.metadata["jupyter"]["source_hidden"] is True
+    assert helper.source.startswith("# How your answers are checked")
+    assert "def expected(x)" in helper.source  # still runs: only its input is collapsed
+    answer = next(c for c in student.cells if "def square" in c.source)
+    assert "source_hidden" not in answer.metadata.get("jupyter", {})

@@ -33,6 +33,10 @@ TEXT_STUB = "YOUR ANSWER HERE"
 #: What replaces hidden tests on a published page.
 HIDDEN_NOTE = "# Hidden tests run here when your work is graded; their source is not shown."
 
+#: The toggle that hides an exercise's set-up and check-helper cells, on its page and in the
+#: student notebook (see :func:`is_helper`).
+HELPERS_LABEL = "How your answers are checked"
+
 #: Cells with this tag may raise without failing the build (nbsphinx uses the same tag).
 RAISES_TAG = "raises-exception"
 
@@ -70,6 +74,13 @@ def cell_kind(cell: nbformat.NotebookNode) -> CellKind:
         grade_id=meta.get("grade_id"),
         points=float(points) if points is not None else None,
     )
+
+
+def is_helper(cell: nbformat.NotebookNode) -> bool:
+    """A set-up or check-helper cell: read-only code (nbgrader ``locked``) that is neither an
+    answer nor a check. It runs like any cell, but readers meet the questions first."""
+    kind = cell_kind(cell)
+    return cell.cell_type == "code" and kind.locked and not (kind.solution or kind.grade)
 
 
 def is_exercise(nb: nbformat.NotebookNode) -> bool:

@@ -17,9 +17,11 @@ from .markers import (
     CODE_STUB,
     END_HIDDEN,
     END_SOLUTION,
+    HELPERS_LABEL,
     HIDDEN_NOTE,
     TEXT_STUB,
     cell_kind,
+    is_helper,
     marker_lines,
     replace_regions,
 )
@@ -70,9 +72,28 @@ def clear_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def collapse_helpers(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Collapse the input of set-up and check-helper cells (JupyterLab's and Notebook 7's
+    ``jupyter.source_hidden``), under a first line saying what they are; they still run."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if is_helper(cell):
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+            if not cell.source.startswith(f"# {HELPERS_LABEL}"):
+                cell.source = (
+                    f"# {HELPERS_LABEL}: run this cell, no need to read it.\n{cell.source}"
+                )
+    return nb
+
+
 #: The student pipeline, in order. Solutions go before hidden tests only for readability: the two
 #: steps touch disjoint cells (validation forbids solution markers in test cells and vice versa).
-STUDENT_STEPS: tuple[Step, ...] = (strip_solutions, strip_hidden_tests, clear_outputs)
+STUDENT_STEPS: tuple[Step, ...] = (
+    strip_solutions,
+    strip_hidden_tests,
+    collapse_helpers,
+    clear_outputs,
+)
 
 
 def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

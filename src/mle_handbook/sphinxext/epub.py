@@ -60,8 +60,6 @@ def xhtml_safe_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-
-
 _UNCLOSED_INPUT = re.compile(r"<input\b([^>]*?)\s*(?<!/)>")
 
 

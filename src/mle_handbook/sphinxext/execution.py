@@ -169,7 +169,9 @@ def use_executed_notebook(app, docname: str, source: list[str]) -> None:
     result = outcome.result
     if result.ok:
         how = "unchanged, taken from the execution cache" if outcome.cached else "executed"
-        logger.info(f"{result.path}: {how}" + ("" if outcome.cached else f" in {result.seconds:.1f} s"))
+        logger.info(
+            f"{result.path}: {how}" + ("" if outcome.cached else f" in {result.seconds:.1f} s")
+        )
     else:
         _failed(app.env).add(docname)
         logger.warning(result.report(), location=docname, type="mle_handbook", subtype="execution")

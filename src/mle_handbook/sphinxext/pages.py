@@ -2,7 +2,8 @@
 
 Exercise pages get a summary line ("N questions · P points · all checks passed in this build")
 computed from the executed notebook, download links, each check's points and result, solutions
-collapsed in ``<details>`` elements (closed by default, usable without JavaScript), and hidden tests
+and the set-up and check-helper cells collapsed in ``<details>`` elements (closed by default,
+usable without JavaScript), so that the reader meets the question first, and hidden tests
 replaced by a note. Worked notebooks get download links. Both get "Open on Binder/Colab" links
 (:mod:`.launch`) when ``conf.py`` sets the repository URL.
 """
@@ -18,8 +19,10 @@ import nbformat
 from ..exercises.execute import ExecutionResult
 from ..exercises.markers import (
     BEGIN_HIDDEN,
+    HELPERS_LABEL,
     cell_kind,
     is_exercise,
+    is_helper,
     question_of,
     without_markers,
 )
@@ -135,6 +138,15 @@ def decorate_exercise(
                 )
             )
             cells.append(cell)
+        elif is_helper(cell):
+            cells.append(
+                _html(
+                    f'<details class="mleh-solution mleh-helpers"><summary>{HELPERS_LABEL}'
+                    f" (<code>{html.escape(kind.grade_id or '')}</code>)</summary>"
+                )
+            )
+            cells.append(cell)
+            cells.append(_html("</details>"))
         elif kind.solution:
             cell.source = without_markers(cell.source)
             label = "Show a model answer" if kind.manual_answer else "Show solution"
