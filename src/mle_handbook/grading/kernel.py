@@ -10,12 +10,10 @@ and detects a kernel that died. Nothing here decides marks; :mod:`.runner` does.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from time import monotonic
@@ -25,12 +23,10 @@ import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-from ..exercises.execute import KERNEL_ARGUMENTS, strip_ansi
+from ..exercises.execute import KERNEL_ARGUMENTS
 from . import isolation
+from .outputs import Outputs, Reply, cut
 from .sandbox import Limits, Scratch, read_roots
-
-#: The longest exception value and traceback line kept from a reply (the rest is cut).
-_TEXT_LIMIT = 20_000
 
 
 class _OneSpec(KernelSpecManager):
@@ -42,45 +38,6 @@ class _OneSpec(KernelSpecManager):
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         return self._spec
-
-
-@dataclass
-class Reply:
-    """What came back from one execute request."""
-
-    status: str  # "ok", "error", "timeout", "dead", "output-limit"
-    ename: str = ""
-    evalue: str = ""
-    traceback: list[str] = field(default_factory=list)
-    outputs: list[dict] = field(default_factory=list)
-    user_expressions: dict = field(default_factory=dict)
-    execution_count: int | None = None
-    #: An ``error`` output was published (a traceback the student sees in Jupyter).
-    error_shown: bool = False
-    #: The kernel was killed (it would not stop after a timeout, or produced too much output).
-    killed: bool = False
-    exit_code: int | None = None
-    #: The kernel was already dead when this request was to be sent (the previous cell killed it).
-    dead_before: bool = False
-
-    @property
-    def plain_traceback(self) -> str:
-        return strip_ansi("\n".join(self.traceback))
-
-
-def _size(value) -> int:
-    """Characters an output value takes, whatever its type (text, JSON, a list of lines)."""
-    if isinstance(value, str):
-        return len(value)
-    try:
-        return len(json.dumps(value, default=str))
-    except (TypeError, ValueError, RecursionError):
-        return len(str(value))
-
-
-def _cut(text, limit: int = _TEXT_LIMIT) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class Kernel:
@@ -107,7 +64,7 @@ class Kernel:
         self.kc = None
         self.context: zmq.asyncio.Context | None = None
         self.pgid: int | None = None
-        self.output_chars = 0
+        self.outputs = Outputs(limits)
         self.log = scratch.run / "kernel.log"
         self._monitors: list = []
         #: Requests already answered, and replies that came again for one of them (forged).
@@ -240,28 +197,6 @@ class Kernel:
 
     # -- running code -----------------------------------------------------------------------
 
-    def _keep(self, reply: Reply, kept: dict, output: dict, size: int) -> None:
-        """Add one output to the reply, within the per-cell character budget."""
-        budget = self.limits.output_chars - kept["chars"]
-        kept["chars"] += size
-        if output["output_type"] == "stream":
-            text = output["text"]
-            if budget <= 0:
-                kept["truncated"] = True
-                return
-            if len(text) > budget:
-                text, kept["truncated"] = text[:budget], True
-            last = reply.outputs[-1] if reply.outputs else None
-            if last and last["output_type"] == "stream" and last["name"] == output["name"]:
-                last["text"] += text
-            else:
-                reply.outputs.append({**output, "text": text})
-            return
-        if size > budget:
-            kept["truncated"] = True
-            return
-        reply.outputs.append(output)
-
     async def _disconnected(self) -> bool:
         """Whether ZeroMQ dropped a channel of a live kernel (it sent a message over the cap)."""
         dropped = False
@@ -326,7 +261,7 @@ class Kernel:
                 reply.killed = True
                 break
             events = dict(await poller.poll(min(remaining, 1.0) * 1000))
-            if await self._disconnected() or self.output_chars > self.limits.max_output_chars:
+            if await self._disconnected() or self.outputs.total > self.limits.max_output_chars:
                 await self.kill()
                 reply.status, reply.killed = "output-limit", True
                 break
@@ -340,8 +275,8 @@ class Kernel:
                         msg = await kc.iopub_channel.get_msg(timeout=0)
                     except Empty:
                         break
-                    idle |= self._on_iopub(msg, msg_id, reply, kept)
-                if self.output_chars > self.limits.max_output_chars:
+                    idle |= self.outputs.on_iopub(msg, msg_id, reply, kept)
+                if self.outputs.total > self.limits.max_output_chars:
                     await self.kill()
                     reply.status, reply.killed = "output-limit", True
                     break
@@ -374,57 +309,12 @@ class Kernel:
             if reply.status == "ok":
                 reply.status = "ok" if shell_reply.get("status") == "ok" else "error"
             if shell_reply.get("status") != "ok":
-                reply.ename = reply.ename or _cut(shell_reply.get("ename", "Error"), 200)
-                reply.evalue = reply.evalue or _cut(shell_reply.get("evalue", ""))
+                reply.ename = reply.ename or cut(shell_reply.get("ename", "Error"), 200)
+                reply.evalue = reply.evalue or cut(shell_reply.get("evalue", ""))
                 if not reply.traceback:
                     lines = shell_reply.get("traceback") or []
-                    reply.traceback = [_cut(line) for line in list(lines)[-200:]]
+                    reply.traceback = [cut(line) for line in list(lines)[-200:]]
         return reply
-
-    def _on_iopub(self, msg: dict, msg_id: str, reply: Reply, kept: dict) -> bool:
-        """Handle one IOPub message; True when it says the request is finished.
-
-        Every message counts against the kernel's output cap: streams by their text, everything
-        else (display data of any MIME type, comms, errors) by its content's size.
-        """
-        content = msg.get("content", {})
-        if not isinstance(content, dict):
-            content = {}
-        kind = msg.get("msg_type")
-        if kind == "stream":
-            size = _size(content.get("text", ""))
-        elif kind == "status":
-            size = 0
-        else:
-            size = _size(content) + sum(len(b) for b in msg.get("buffers") or [])
-        self.output_chars += size
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            return False
-        if kind == "status":
-            return content.get("execution_state") == "idle"
-        if kind == "stream":
-            output = {
-                "output_type": "stream",
-                "name": str(content.get("name", "stdout")),
-                "text": str(content.get("text", "")),
-            }
-            self._keep(reply, kept, output, size)
-        elif kind in ("display_data", "execute_result"):
-            output = {
-                "output_type": kind,
-                "data": content.get("data", {}),
-                "metadata": content.get("metadata", {}),
-            }
-            self._keep(reply, kept, output, size)
-        elif kind == "error":
-            reply.error_shown = True
-            reply.ename = _cut(content.get("ename", "Error"), 200)
-            reply.evalue = _cut(content.get("evalue", ""))
-            reply.traceback = [_cut(line) for line in list(content.get("traceback") or [])[-200:]]
-        elif kind == "clear_output":
-            reply.outputs.clear()
-            kept["chars"] = 0
-        return False
 
     async def _exit_code(self) -> int | None:
         try:
