@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -39,17 +40,15 @@ def test_noise_pattern_catches_jvm_lines_but_not_prose_naming_spark_classes():
     )
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        "notebooks/spark",
-        "exercises/spark",
-        "notebooks/decision-trees",
-        "notebooks/probability",
-        "exercises/decision-trees",
-        "exercises/probability",
-    ],
+NOTEBOOK_PAGES = sorted(
+    p.relative_to(ROOT).with_suffix("").as_posix()
+    for folder in ("notebooks", "exercises")
+    for p in (ROOT / folder).glob("*.ipynb")
 )
+EXERCISE_PAGES = [page for page in NOTEBOOK_PAGES if page.startswith("exercises/")]
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
 def test_rendered_notebook_pages_carry_no_jvm_noise(built_site, page):
     result, _ = built_site
     html = (result.outdir / f"{page}.html").read_text()
@@ -57,11 +56,70 @@ def test_rendered_notebook_pages_carry_no_jvm_noise(built_site, page):
     assert not noise, f"{page}: {sorted(set(noise))}"
 
 
-@pytest.mark.parametrize(
-    "page", ["exercises/decision-trees", "exercises/probability", "exercises/spark"]
-)
+@pytest.mark.parametrize("page", EXERCISE_PAGES)
 def test_exercise_pages_report_every_check_passed(built_site, page):
     result, _ = built_site
     html = (result.outdir / f"{page}.html").read_text()
     assert re.search(r"\d+ questions · \d+ points</strong> · all checks passed in this build", html)
     assert "BEGIN HIDDEN TESTS" not in html and '<details class="mleh-solution" open' not in html
+
+
+def _hidden_test_lines() -> dict[str, list[str]]:
+    """Each exercise's substantive hidden-test lines (what the site must never show)."""
+    import nbformat
+
+    from mle_handbook.exercises.markers import BEGIN_HIDDEN, cell_kind, region_lines
+
+    found = {}
+    for path in sorted((ROOT / "exercises").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        lines = {
+            line.strip()
+            for cell in nb.cells
+            if cell_kind(cell).autograded_test
+            for line in region_lines(cell.source, (BEGIN_HIDDEN,))
+        }
+        found[path.stem] = sorted(line for line in lines if len(line) >= 20)
+    return found
+
+
+def _published_texts(outdir):
+    """Every published file's text, zip members included, by path."""
+    import io
+    import zipfile
+
+    for path in sorted(p for p in outdir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for name in archive.namelist():
+                    yield f"{path}!{name}", archive.read(name).decode("utf-8", "replace")
+        else:
+            yield str(path), data.decode("utf-8", "replace")
+
+
+def test_published_site_carries_no_hidden_test_and_no_doctrees(built_site):
+    result, _ = built_site
+    hidden = _hidden_test_lines()
+    assert all(hidden.values()), "every exercise has hidden tests to look for"
+    leaks = [
+        (where, line)
+        for where, text in _published_texts(result.outdir)
+        for lines in hidden.values()
+        for line in lines
+        if line in text
+    ]
+    assert not leaks, leaks[:5]
+    assert not (result.outdir / ".doctrees").exists() and not (result.outdir / "_sources").exists()
+
+
+def test_published_site_names_no_folder_of_the_build_machine(built_site):
+    result, _ = built_site
+    machine = [str(ROOT), str(result.outdir.parent)]
+    found = [
+        (where, folder)
+        for where, text in _published_texts(result.outdir)
+        for folder in machine
+        if folder in text
+    ]
+    assert not found, found[:5]

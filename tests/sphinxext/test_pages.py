@@ -7,6 +7,7 @@ import types
 import nbformat
 
 from mle_handbook.exercises.execute import ExecutionResult, collect_results
+from mle_handbook.sphinxext import pages
 from mle_handbook.sphinxext.pages import decorate
 
 CONFIG = types.SimpleNamespace(
@@ -69,3 +70,19 @@ def test_student_notebook_collapses_helper_input_and_says_what_it_is(squares_sol
     assert "def expected(x)" in helper.source  # still runs: only its input is collapsed
     answer = next(c for c in student.cells if "def square" in c.source)
     assert "source_hidden" not in answer.metadata.get("jupyter", {})
+
+
+def test_outputs_lose_the_notebook_folder_and_keep_everything_else(tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    folder = tmp_path / "notebooks"
+    cell = new_code_cell("df.explain()")
+    cell.outputs = [
+        new_output("stream", name="stdout", text=f"FileScan csv [file:{folder}/data/events.csv]\n"),
+        new_output("execute_result", data={"text/plain": f"'{folder}'"}, execution_count=1),
+    ]
+    cleaned = pages.without_machine_paths(new_notebook(cells=[cell]), folder)
+    outputs = cleaned.cells[0].outputs
+    assert outputs[0]["text"] == "FileScan csv [data/events.csv]\n"
+    assert outputs[1]["data"]["text/plain"] == "'.'"
+    assert str(tmp_path) not in nbformat.writes(cleaned)

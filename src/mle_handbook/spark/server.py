@@ -1,6 +1,6 @@
 """Spark daemons on 127.0.0.1: a Spark Connect server shared by a build, and a small standalone cluster.
 
-:class:`ConnectServer` starts one Spark Connect server (``sbin/start-connect-server.sh --wait``) so
+:class:`ConnectServer` starts one Spark Connect server (as ``sbin/start-connect-server.sh --wait``) so
 that every notebook kernel of a docs build reaches the same JVM through ``SPARK_REMOTE`` and Spark's
 start-up is paid once per build rather than once per notebook::
 
@@ -246,6 +246,10 @@ class _DaemonSet:
         self.stop()
 
 
+#: The Spark Connect server's main class (``sbin/start-connect-server.sh``'s CLASS).
+CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+
 def _conf_args(conf: dict[str, str]) -> list[str]:
     args = []
     for key, value in conf.items():
@@ -313,9 +317,13 @@ class ConnectServer(_DaemonSet):
             **SESSION_CONF,
             **self.conf,
         }
-        script = spark_home() / "sbin" / "start-connect-server.sh"
-        # --wait keeps the server in the foreground of our process group instead of nohup'ing it.
-        command = ["bash", str(script), "--wait", "--master", self.master, *_conf_args(conf)]
+        # What ``sbin/start-connect-server.sh --wait`` runs (PySpark 4.2, which the lock gives
+        # Python 3.10, does not ship that script): the server in the foreground of our process
+        # group (SPARK_NO_DAEMONIZE) instead of nohup'ing it.
+        script = spark_home() / "sbin" / "spark-daemon.sh"
+        command = ["bash", str(script), "submit", CONNECT_SERVER_CLASS, "1"]
+        command += ["--name", "Spark Connect server", "--master", self.master, *_conf_args(conf)]
+        env = {**env, "SPARK_NO_DAEMONIZE": "1", "SPARK_CONNECT_MODE": "0"}
         daemon = self._launch("Spark Connect server", command, env)
         try:
             daemon.wait_until(

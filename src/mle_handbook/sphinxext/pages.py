@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import copy
 import html
+import os
 import posixpath
+import tempfile
+from pathlib import Path
 
 import nbformat
 
@@ -177,6 +180,39 @@ def decorate_notebook(
             if cell.cell_type == "markdown":
                 nb.cells.insert(index + 1, _html(_downloads_html(docname, False) + launch))
                 break
+    return nb
+
+
+def without_machine_paths(nb: nbformat.NotebookNode, folder: str | Path) -> nbformat.NotebookNode:
+    """``nb`` with the notebook's own folder taken out of its outputs (paths relative to the
+    notebook, as Spark's plans would show them had it been started there) and the system's
+    temporary folder written as ``/tmp``: two builds in two folders, or on two machines, then
+    publish the same page."""
+    folder = os.path.abspath(folder)
+    replacements = [(f"file:{folder}{os.sep}", ""), (f"{folder}{os.sep}", ""), (folder, ".")]
+    temporary = os.path.realpath(tempfile.gettempdir())
+    if temporary != "/tmp":
+        replacements.append((temporary, "/tmp"))
+
+    def clean(text):
+        if isinstance(text, list):
+            return [clean(part) for part in text]
+        if not isinstance(text, str):
+            return text
+        for old, new in replacements:
+            text = text.replace(old, new)
+        return text
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = clean(output["text"])
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") or mime == "image/svg+xml":
+                    output["data"][mime] = clean(value)
+            if "traceback" in output:
+                output["traceback"] = clean(output["traceback"])
     return nb
 
 
