@@ -72,10 +72,11 @@ RTD_LIMITS = {"seconds": 15 * 60, "memory_mb": 3 * 1024}
 TARGETS = {"overhead": 1.10}
 
 
-
 def _make_flags() -> list[str]:
     """What ``make html`` passes to Sphinx: the Makefile's SPHINXFLAGS, read from the Makefile."""
-    found = re.search(r"^SPHINXFLAGS := (.*?) \$\(SPHINXOPTS\)$", (ROOT / "Makefile").read_text(), re.M)
+    found = re.search(
+        r"^SPHINXFLAGS := (.*?) \$\(SPHINXOPTS\)$", (ROOT / "Makefile").read_text(), re.M
+    )
     if not found:
         raise RuntimeError("the Makefile's SPHINXFLAGS line was not found")
     return found.group(1).split()
@@ -854,7 +855,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_execute-alone"]:
         return _execute_alone_main(Path(argv[1]), int(argv[2]))
-    parser = argparse.ArgumentParser(prog="benchmarks/bench.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/bench.py", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "bench")
     parser.add_argument("--runs", type=int, default=5, help="runs of every build scenario")
     parser.add_argument("--jobs", type=int, default=2, help="kernels at a time (as conf.py)")
