@@ -11,7 +11,7 @@ import pytest
 from conftest import python_notebook
 from nbformat.v4 import new_code_cell, new_output
 
-from mle_handbook.execution_cache import DATABASE, INDEX, ExecutionCache
+from mle_handbook.execution_cache import DATABASE, ExecutionCache
 
 
 def _notebook(code: str = "1 + 1"):
@@ -83,79 +83,31 @@ def _run(nb):
     return nb
 
 
-def test_indexed_lookup_merges_exactly_what_jupyter_cache_merges(tmp_path):
+def test_editing_markdown_keeps_the_hit_and_merges_outputs_into_the_new_prose(tmp_path):
     cache = ExecutionCache(tmp_path / "cache")
     cache.store(_run(_lesson()), tmp_path / "a.ipynb", uri="a.ipynb")
     edited = _lesson()
     edited.cells[2].source = "Then, with new prose"  # Markdown is not part of the key
-    fresh = ExecutionCache(tmp_path / "cache")
-    keyed = fresh._keyed(edited, tmp_path / "a.ipynb")
-    assert fresh._indexed(keyed) is not None
-    _, expected = fresh.cache.merge_match_into_notebook(keyed)
-    expected.metadata.pop("mle_handbook_cache_key")
     hit = ExecutionCache(tmp_path / "cache").lookup(edited, tmp_path / "a.ipynb")
-    assert hit == expected
+    assert hit is not None and "mle_handbook_cache_key" not in hit.metadata
     assert hit.cells[2].source == "Then, with new prose" and hit.cells[3].outputs
     assert hit.metadata["language_info"]["pygments_lexer"] == "ipython3"
     assert [c.id for c in hit.cells] == [c.id for c in edited.cells]
 
 
-def test_a_cache_hit_imports_neither_jupyter_cache_nor_sqlalchemy(tmp_path):
-    ExecutionCache(tmp_path / "cache").store(_run(_lesson()), tmp_path / "a.ipynb", uri="a.ipynb")
-    code = textwrap.dedent(
-        f"""
-        import sys
-        from pathlib import Path
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from test_execution_cache import _lesson
-        from mle_handbook.execution_cache import ExecutionCache
+def test_changing_a_module_of_the_package_the_notebook_imports_is_a_miss(tmp_path, monkeypatch):
+    from mle_handbook import execution_cache
 
-        hit = ExecutionCache({str(tmp_path / "cache")!r}).lookup(_lesson(), Path({str(tmp_path / "a.ipynb")!r}))
-        assert hit is not None and hit.cells[3].outputs
-        print(sorted(m for m in sys.modules if m.startswith(("jupyter_cache", "sqlalchemy"))))
-        """
+    package = tmp_path / "package"
+    (package / "spark").mkdir(parents=True)
+    (package / "spark" / "session.py").write_text("A = 1\n")
+    monkeypatch.setattr(execution_cache, "PACKAGE", package)
+    nb = _lesson("from mle_handbook.spark import get_spark")
+    ExecutionCache(tmp_path / "cache").store(
+        _run(_lesson("from mle_handbook.spark import get_spark")),
+        tmp_path / "a.ipynb",
+        uri="a.ipynb",
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", out.stdout + out.stderr
-
-
-def test_an_indexed_notebook_jupyter_cache_has_dropped_is_a_miss(tmp_path):
-    cache = ExecutionCache(tmp_path / "cache")
-    cache.store(_run(_lesson()), tmp_path / "a.ipynb", uri="a.ipynb")
-    for record in cache.cache.list_cache_records():
-        cache.cache.remove_cache(record.pk)
-    assert list((tmp_path / "cache" / INDEX).glob("*.json"))  # the index still names it
-    assert ExecutionCache(tmp_path / "cache").lookup(_lesson(), tmp_path / "a.ipynb") is None
-
-
-@pytest.mark.parametrize(
-    "change",
-    ["code", "cell metadata", "kernel", "dependency"],
-)
-def test_the_index_misses_whenever_jupyter_cache_would(tmp_path, change):
-    cache = ExecutionCache(tmp_path / "cache")
-    cache.store(_run(_lesson()), tmp_path / "a.ipynb", uri="a.ipynb")
-    nb = _lesson()
-    if change == "code":
-        nb.cells[3].source = "x * 22"
-    elif change == "cell metadata":
-        nb.cells[1].metadata["tags"] = ["hide-input"]
-    elif change == "kernel":
-        nb.metadata["kernelspec"]["name"] = "other"
-    else:
-        nb.metadata["mle_handbook"] = {"data": ["data.csv"]}  # a declared data file
-    keyed = cache._keyed(nb, tmp_path / "a.ipynb")
-    assert cache._indexed(keyed) is None
-    with pytest.raises(KeyError):
-        cache.cache.match_cache_notebook(keyed)
-
-
-def test_a_hit_the_index_did_not_know_is_indexed_for_next_time(tmp_path):
-    cache = ExecutionCache(tmp_path / "cache")
-    cache.store(_run(_lesson()), tmp_path / "a.ipynb", uri="a.ipynb")
-    for entry in (tmp_path / "cache" / INDEX).glob("*.json"):
-        entry.unlink()  # as a cache filled before the index existed
-    keyed = cache._keyed(_lesson(), tmp_path / "a.ipynb")
-    assert cache._indexed(keyed) is None
-    assert cache.lookup(_lesson(), tmp_path / "a.ipynb") is not None  # from jupyter-cache
-    assert cache._indexed(keyed) is not None
+    assert ExecutionCache(tmp_path / "cache").lookup(nb, tmp_path / "a.ipynb") is not None
+    (package / "spark" / "session.py").write_text("A = 2\n")
+    assert ExecutionCache(tmp_path / "cache").lookup(nb, tmp_path / "a.ipynb") is None

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from mle_handbook import java
+from mle_handbook.spark import java
 
 
 def _fake_java(home, version: str):
