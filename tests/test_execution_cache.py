@@ -5,9 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-import pytest
 from conftest import python_notebook
 from nbformat.v4 import new_code_cell, new_output
 
