@@ -61,7 +61,7 @@ def _cmd_install_kernel(args) -> int:
 
 
 def _cmd_release(args) -> int:
-    from .release import release
+    from .grading.release import release
 
     for entry in release(
         args.exercises or None, args.out, zip=not args.no_zip, nbgrader_course=args.nbgrader

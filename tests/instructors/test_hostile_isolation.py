@@ -13,7 +13,6 @@ import csv
 import hashlib
 import io
 import os
-from pathlib import Path
 
 import nbformat
 import pytest

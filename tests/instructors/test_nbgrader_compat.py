@@ -7,15 +7,19 @@ a correct, a partly correct and a wrong submission made from nbgrader's student 
 
 from __future__ import annotations
 
+import html
+
 import nbformat
 import pytest
 from conftest import FIXTURES, exercise_paths
 
-from mle_handbook.bench_grading import (
+from mle_handbook.grading.analysis import hidden_text
+from mle_handbook.grading.nbgrader import (
     autograded_ids,
     make_submissions,
     nbgrader_autograde,
     nbgrader_course,
+    nbgrader_feedback,
     spark_for,
 )
 from mle_handbook.grading.run import grade
@@ -56,3 +60,26 @@ def test_nbgrader_autograde_and_grade_give_the_same_marks(exercise, tmp_path):
     assert correct == sum(c.points for c in run.results[0].checks.values())
     assert 0 < partial < correct
     assert wrong == 0
+
+
+def test_nbgrader_feedback_on_the_released_course_never_shows_hidden_tests(tmp_path):
+    exercise = FIXTURES / "squares_solution.ipynb"
+    course = tmp_path / "course"
+    student_path = nbgrader_course(exercise, course)
+    source = nbformat.read(exercise, as_version=4)
+    made = make_submissions(source, nbformat.read(student_path, as_version=4), n=3)
+    files = {}
+    for student, (_, nb) in made.items():
+        files[student] = tmp_path / f"{student}.ipynb"
+        nbformat.write(nb, files[student])
+    nbgrader_autograde(course, exercise.stem, files)
+    pages = nbgrader_feedback(course, exercise.stem)
+    assert sorted(pages) == sorted(made)
+    hidden = [line for c in source.cells if c.cell_type == "code" for line in hidden_text(c.source)]
+    assert hidden, "the fixture has hidden tests"
+    for student, page in pages.items():
+        page = html.unescape(page)
+        for line in hidden:
+            assert line not in page, (student, line)
+        assert "BEGIN HIDDEN TESTS" not in page
+    assert "its hidden tests are not shown" in pages["s003"]  # the wrong submission

@@ -11,7 +11,7 @@ from conftest import FIXTURES, exercise_paths
 from mle_handbook.cli import main
 from mle_handbook.exercises.markers import ALL_MARKERS, cell_kind
 from mle_handbook.exercises.verify import leaked_text
-from mle_handbook.release import nbgrader_config, release
+from mle_handbook.grading.release import nbgrader_config, release
 
 
 @pytest.fixture

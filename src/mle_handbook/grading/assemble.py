@@ -311,7 +311,15 @@ def assemble(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) -
             if mine is not None and mine.source.strip():
                 cells.append(RunCell("answer", mine.source, number))
         elif cell.cell_type == "code":
-            if kind.locked and mine is not None and mine.source.strip() != cell.source.strip():
+            if (
+                kind.locked
+                and mine is not None
+                and mine.source.strip()
+                not in (
+                    cell.source.strip(),
+                    stubs.cells[i].source.strip(),
+                )
+            ):
                 edited.append(kind.grade_id)
             cells.append(
                 RunCell(

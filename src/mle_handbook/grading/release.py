@@ -21,11 +21,12 @@ from pathlib import Path
 
 import nbformat
 
-from .bundles import data_files, learner_files, zip_bytes
-from .exercises.execute import DEFAULT_TIMEOUT
-from .exercises.markers import CODE_STUB, TEXT_STUB, is_exercise, project_meta
-from .exercises.student import clear_outputs
-from .exercises.validate import validate
+from ..bundles import data_files, learner_files, zip_bytes
+from ..exercises.execute import DEFAULT_TIMEOUT
+from ..exercises.markers import BEGIN_HIDDEN, CODE_STUB, TEXT_STUB, is_exercise, project_meta
+from ..exercises.student import clear_outputs
+from ..exercises.validate import validate
+from ..files import write_bytes_atomic
 
 #: Where exercises live, relative to the repository root (the working folder of ``make``).
 EXERCISES_DIR = Path("exercises")
@@ -33,7 +34,25 @@ EXERCISES_DIR = Path("exercises")
 NBGRADER_CONFIG = """\
 # nbgrader configuration written by `mle-handbook release --nbgrader`.
 # The exercises use nbgrader's own cell metadata and markers, so nbgrader needs little more.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
+
+
+class HideHiddenTestOutputs(NbGraderPreprocessor):
+    \"\"\"Feedback: a check with hidden tests shows that it failed, never its traceback or message
+    (they quote the hidden lines); ClearHiddenTests then removes the lines themselves.\"\"\"
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and {begin_hidden!r} in cell.source:
+            failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            cell.outputs = []
+            if failed:
+                text = "This check did not pass; its hidden tests are not shown.\\n"
+                cell.outputs.append(new_output("stream", name="stdout", text=text))
+        return cell, resources
 
 c.CourseDirectory.course_id = {course_id!r}
 # Assignments released into source/ by mle-handbook: {assignments}
@@ -44,6 +63,14 @@ c.ClearSolutions.text_stub = {text_stub!r}
 
 # Per-cell time limit when autograding, in seconds: the largest an exercise asks for.
 c.Execute.timeout = {timeout}
+
+# Feedback never shows hidden tests: not their lines, not their tracebacks or messages.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    HideHiddenTestOutputs,
+    ClearHiddenTests,
+    CSSHTMLHeaderPreprocessor,
+]
 """
 
 
@@ -85,17 +112,15 @@ def nbgrader_config(
         code_stub=CODE_STUB,
         text_stub=TEXT_STUB,
         timeout=int(max(timeouts, default=DEFAULT_TIMEOUT)),
+        begin_hidden=BEGIN_HIDDEN,
     )
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    """Write through a temporary file, and not at all when the content is already there."""
+    """Write atomically, and not at all when the content is already there."""
     if path.is_file() and path.read_bytes() == data:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    write_bytes_atomic(path, data)
 
 
 def release(
