@@ -19,12 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from mle_handbook.spark.server import (
-    ConnectServer,
-    SparkDaemonError,
-    StandaloneCluster,
-    process_group_alive,
-)
+from mle_handbook.spark.server import ConnectServer, SparkDaemonError, process_group_alive
+
+from .cluster import StandaloneCluster
 
 pytestmark = pytest.mark.slow
 

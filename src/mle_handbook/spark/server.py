@@ -8,9 +8,8 @@ start-up is paid once per build rather than once per notebook::
         os.environ["SPARK_REMOTE"] = server.url   # kernels started now inherit it
         ...
 
-:class:`StandaloneCluster` starts a standalone master and one worker (what ``start-master.sh`` and
-``start-worker.sh`` would do; pip's PySpark does not ship those scripts) so that tests can run the
-same code on a real cluster through ``SPARK_MASTER``.
+:class:`DaemonSet` is the plumbing for any set of Spark daemons (the test suite's standalone
+cluster, in ``tests/spark/cluster.py``, uses it too).
 
 Every daemon runs in its own session and process group (``setsid``), bound to 127.0.0.1, with its
 logs, pid files and scratch space in a private temporary folder and the Java runtime found by
@@ -26,7 +25,6 @@ whose server has gone retries its clean-up calls for minutes when its interprete
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import shutil
 import signal
@@ -35,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from .java import find_java
@@ -44,7 +41,7 @@ from .session import JVM_OPTIONS, SESSION_CONF, log4j_config
 __all__ = [
     "ConnectServer",
     "SparkDaemonError",
-    "StandaloneCluster",
+    "DaemonSet",
     "free_port",
     "process_group_alive",
     "spark_home",
@@ -83,7 +80,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True
@@ -185,7 +182,7 @@ def process_group_alive(pgid: int) -> bool:
     return False
 
 
-class _DaemonSet:
+class DaemonSet:
     """Shared plumbing: a private folder, the environment, start-up and stopping."""
 
     prefix = "mle-handbook-spark-"
@@ -257,7 +254,7 @@ def _conf_args(conf: dict[str, str]) -> list[str]:
     return args
 
 
-class ConnectServer(_DaemonSet):
+class ConnectServer(DaemonSet):
     """A Spark Connect server on 127.0.0.1 running Spark in ``local[*]`` mode.
 
     ``conf`` adds or overrides Spark settings of the server; the session defaults are those of
@@ -293,7 +290,7 @@ class ConnectServer(_DaemonSet):
         """Start the server and wait until it accepts connections; returns ``self``."""
         if self.running:
             return self
-        if port is not None and _port_open(port):
+        if port is not None and port_open(port):
             raise SparkDaemonError(f"port {port} on 127.0.0.1 is already in use")
         env = self._prepare()
         self.port = port or free_port()
@@ -327,7 +324,7 @@ class ConnectServer(_DaemonSet):
         daemon = self._launch("Spark Connect server", command, env)
         try:
             daemon.wait_until(
-                lambda: _port_open(self.port), self.startup_timeout, f"listen on port {self.port}"
+                lambda: port_open(self.port), self.startup_timeout, f"listen on port {self.port}"
             )
         except BaseException:
             self.stop()
@@ -335,100 +332,4 @@ class ConnectServer(_DaemonSet):
         return self
 
     def __enter__(self) -> ConnectServer:
-        return self.start() if not self.running else self
-
-
-class StandaloneCluster(_DaemonSet):
-    """A standalone Spark master and one worker on 127.0.0.1, for tests of cluster mode."""
-
-    prefix = "mle-handbook-cluster-"
-
-    def __init__(
-        self, *, cores: int = 2, memory: str = "2g", startup_timeout: float = 180.0
-    ) -> None:
-        super().__init__()
-        self.cores = cores
-        self.memory = memory
-        self.startup_timeout = startup_timeout
-        self.port: int | None = None
-        self.webui_port: int | None = None
-
-    @property
-    def master_url(self) -> str:
-        if self.port is None:
-            raise RuntimeError("the standalone cluster has not been started")
-        return f"spark://127.0.0.1:{self.port}"
-
-    def state(self) -> dict:
-        """The master's view of the cluster (workers, applications), from its web UI's JSON."""
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.webui_port}/json/", timeout=2
-            ) as r:
-                return json.load(r)
-        except (OSError, ValueError):
-            return {}
-
-    def alive_workers(self) -> int:
-        """Workers the master reports ALIVE."""
-        return sum(w.get("state") == "ALIVE" for w in self.state().get("workers", []))
-
-    def start(self) -> StandaloneCluster:
-        """Start the master, then the worker; returns once the worker has registered."""
-        if self.running:
-            return self
-        env = self._prepare()
-        env["SPARK_DAEMON_JAVA_OPTS"] = f"-Dlog4j2.configurationFile=file:{log4j_config('warn')}"
-        spark_class = str(spark_home() / "bin" / "spark-class")
-        self.port, self.webui_port = free_port(), free_port()
-        try:
-            master = self._launch(
-                "Spark master",
-                [
-                    spark_class,
-                    "org.apache.spark.deploy.master.Master",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--webui-port",
-                    str(self.webui_port),
-                ],
-                env,
-            )
-            master.wait_until(
-                lambda: _port_open(self.port) and _port_open(self.webui_port),
-                self.startup_timeout,
-                f"listen on ports {self.port} and {self.webui_port}",
-            )
-            worker = self._launch(
-                "Spark worker",
-                [
-                    spark_class,
-                    "org.apache.spark.deploy.worker.Worker",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(free_port()),
-                    "--webui-port",
-                    str(free_port()),
-                    "--cores",
-                    str(self.cores),
-                    "--memory",
-                    self.memory,
-                    "--work-dir",
-                    str(self.directory / "work"),
-                    self.master_url,
-                ],
-                env,
-            )
-            worker.wait_until(
-                lambda: self.alive_workers() >= 1, self.startup_timeout, "register with the master"
-            )
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __enter__(self) -> StandaloneCluster:
         return self.start() if not self.running else self
