@@ -24,7 +24,8 @@ if str(TESTS) not in sys.path:  # tests/exercise_harness.py, also when run witho
 
 from exercise_harness import check_outcomes, failed  # noqa: E402
 
-from mle_handbook.exercises.markers import CODE_STUB, cell_kind, question_of  # noqa: E402
+from mle_handbook.exercises.markers import cell_kind, question_of  # noqa: E402
+from mle_handbook.exercises.student import student_version  # noqa: E402
 
 ROOT = TESTS.parent
 NOTEBOOK = ROOT / "exercises" / "monitoring.ipynb"
@@ -41,7 +42,9 @@ def model_solution(question: str) -> str:
     for cell in nb.cells:
         if cell_kind(cell).grade_id == f"{question}-solution":
             lines = cell.source.splitlines()
-            return "\n".join(line for line in lines if "### BEGIN" not in line and "### END" not in line)
+            return "\n".join(
+                line for line in lines if "### BEGIN" not in line and "### END" not in line
+            )
     raise KeyError(question)
 
 
@@ -61,7 +64,10 @@ def run_question(tmp_path: Path, question: str, code: str) -> dict[str, str | No
         cell
         for cell in nb.cells
         if cell.cell_type == "code"
-        and (cell_kind(cell).grade_id == SETUP or question_of(cell_kind(cell).grade_id or "") == question)
+        and (
+            cell_kind(cell).grade_id == SETUP
+            or question_of(cell_kind(cell).grade_id or "") == question
+        )
     ]
     path = tmp_path / NOTEBOOK.name
     nbformat.write(nb, path)
@@ -75,20 +81,15 @@ def test_model_answers_pass_every_check_and_every_cell_runs():
     assert len(outcomes) == 15
 
 
-def test_student_version_fails_every_autograded_check():
-    stubs = {}
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in nb.cells:
-        grade_id = cell_kind(cell).grade_id
-        if grade_id and grade_id.endswith("-solution"):
-            # the signature and docstring stay, the body is the stub
-            head = cell.source.split("### BEGIN SOLUTION")[0]
-            stubs[grade_id] = head + textwrap.indent(CODE_STUB, "    ")
-    outcomes = check_outcomes(NOTEBOOK, stubs)
+def test_student_version_fails_every_autograded_check(tmp_path):
+    student = student_version(nbformat.read(NOTEBOOK, as_version=4))
+    path = tmp_path / NOTEBOOK.name
+    nbformat.write(student, path)
+    outcomes = check_outcomes(path)
     checks = {k: v for k, v in outcomes.items() if not k.startswith("<cell")}
     assert len(checks) == 15
     passed = [k for k, v in checks.items() if v is None]
-    assert not passed, f"checks passed on the student stub: {passed}"
+    assert not passed, f"checks passed on the student version: {passed}"
 
 
 # --- wrong answers: (question, what is wrong, answer) -------------------------------------------------
@@ -398,8 +399,11 @@ def test_every_question_has_several_wrong_answers():
 def test_failure_messages_do_not_print_the_expected_answer(tmp_path):
     """A wrong rate is reported with the learner's number, never with the right one."""
     outcomes = run_question(
-        tmp_path, "skew", mutate("skew", "np.isclose(s_values, t_values, rtol=1e-6, atol=1e-9)",
-                                 "s_values == t_values")
+        tmp_path,
+        "skew",
+        mutate(
+            "skew", "np.isclose(s_values, t_values, rtol=1e-6, atol=1e-9)", "s_values == t_values"
+        ),
     )
     message = outcomes["skew-values"]
     assert message and "0.25" not in message and "1 / 4" not in message, message
@@ -653,37 +657,55 @@ def test_other_correct_answers_pass_every_check(tmp_path, question, number):
 # --- the worked notebook ----------------------------------------------------------------------------
 
 
-def test_worked_notebook_executes_within_its_budget(tmp_path):
+@pytest.fixture(scope="module")
+def worked(tmp_path_factory):
+    """The worked notebook, executed once, and how long it took."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(WORKED, as_version=4)
-    budget = nb.metadata["mle_handbook"]["budget_seconds"]
+    folder = tmp_path_factory.mktemp("monitoring-notebook")
     start = time.monotonic()
-    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    elapsed = time.monotonic() - start
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
-    assert elapsed < 2 * budget, f"the worked notebook took {elapsed:.1f} s (budget {budget} s)"
-    text = "\n".join(
-        o.get("text", "") + o.get("data", {}).get("text/plain", "")
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(folder)}}).execute()
+    return nb, time.monotonic() - start
+
+
+def printed(nb: nbformat.NotebookNode, marker: str) -> str:
+    """The text output of the code cell whose source contains ``marker``."""
+    cell = next(c for c in nb.cells if c.cell_type == "code" and marker in c.source)
+    return "\n".join(
+        o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs
     )
-    assert "monitoring report for month 6" in text
 
 
-def test_the_exercise_quotes_the_worked_notebooks_month_six_report(tmp_path):
-    """The written question's copy of the report holds the numbers the notebook computes."""
-    from nbclient import NotebookClient
+def test_worked_notebook_executes_within_its_budget(worked):
+    nb, elapsed = worked
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert not errors
+    budget = nb.metadata["mle_handbook"]["budget_seconds"]
+    assert elapsed < 2 * budget, f"the worked notebook took {elapsed:.1f} s (budget {budget} s)"
+    assert "monitoring report for month 6" in printed(nb, "month_six = pd.DataFrame")
 
-    nb = nbformat.read(WORKED, as_version=4)
-    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    report = next(c for c in nb.cells if c.cell_type == "code" and "month_six = pd.DataFrame" in c.source)
-    printed = report.outputs[-1]["data"]["text/plain"]
+
+def test_the_exercise_quotes_the_worked_notebooks_month_six_report(worked):
+    """The written question's copy of the report and trends holds the numbers the notebook computes."""
+    nb, _ = worked
+    report, trends = printed(nb, "month_six = pd.DataFrame"), printed(nb, "Trends, months 1 to 6")
     exercise = nbformat.read(NOTEBOOK, as_version=4)
-    question = next(c.source for c in exercise.cells if c.source.startswith("## Question `interpret`"))
+    question = next(
+        c.source for c in exercise.cells if c.source.startswith("## Question `interpret`")
+    )
     for number in ["94", "606", "8.28", "0.32", "0.51", "0.35", "0.574", "0.178"]:
-        assert number in printed, f"{number} is no longer in the notebook's month-six report"
+        assert number in report.split(), f"{number} is no longer in the notebook's month-six report"
         assert f"| {number} |" in question, f"{number} is missing from the exercise's copy"
-    assert "2995" in printed and "| 2,995 |" in question
+    assert "2995" in report.split() and "| 2,995 |" in question
+    for label, row in [
+        ("failure rate", "0.277 0.298 0.351 0.383 0.395 0.426"),
+        ("ECE", "0.018 0.043 0.076 0.162 0.175 0.574"),
+        ("mean score", "0.259 0.256 0.275 0.221 0.219 1.000"),
+    ]:
+        assert f"{label} {row}" in " ".join(trends.split()), f"the notebook's {label} trend changed"
+        assert f"| {label} | {row.replace(' ', ' | ')} |" in question, (
+            f"the exercise's {label} trend differs"
+        )
