@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 
 from mle_handbook.cli import main
 from mle_handbook.files import write_bytes_atomic, write_text_atomic
@@ -223,3 +223,31 @@ def test_progress_bar_is_drawn_on_a_terminal_only(capsys):
     quiet = _Progress(2, enabled=None)  # pytest's stderr is not a terminal
     quiet.step("x")
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow
+def test_answers_using_off_limits_calls_are_flagged_with_the_question_named(tmp_path):
+    exercise = ROOT / "exercises" / "decision-trees.ipynb"
+    source = nbformat.read(exercise, as_version=4)
+    wrapper = (
+        "def fit_tree(X, y, max_depth, min_samples_split=2):\n"
+        "    return DecisionTreeClassifier(max_depth=max_depth,\n"
+        "                                  min_samples_split=min_samples_split).fit(X, y)\n\n\n"
+        "def predict(tree, X):\n"
+        "    return tree.predict(X)\n"
+    )
+    helper = 'def gini(labels):\n    return sklearn_impurity(labels, "gini")\n'
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for name, answers in {
+        "helper": {"gini-solution": helper},
+        "wrapper": {"tree-solution": wrapper},
+        "honest": {},
+    }.items():
+        nbformat.write(submission(source, answers, correct=True), folder / f"{name}.ipynb")
+    run = grade(exercise, folder, tmp_path / "out", jobs=2, progress=False, check_source=False)
+    rows = {r["student_id"]: r for r in _rows(tmp_path / "out" / "grades.csv")}
+    assert rows["helper"]["flags"] == "off limits in gini: sklearn_impurity"
+    assert rows["wrapper"]["flags"] == "off limits in tree: sklearn.tree.DecisionTreeClassifier"
+    assert rows["honest"]["flags"] == ""
+    assert {r.status for r in run.results} == {"graded"}  # flagged for a person, not refused
