@@ -74,18 +74,16 @@ def run_question(
     """Run the exercise with ``code`` as the answer to ``question``, keeping only its checks.
 
     ``others`` maps further questions to the answers that replace theirs. Every set-up and
-    solution cell still runs; the other questions' test cells and the learning curves of the
-    written question are left out only to save time.
+    solution cell still runs; the other questions' test cells and the cells that only draw a
+    figure (the learning curves of the written question, which carry alt text) are left out only
+    to save time.
     """
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells = [
         cell
         for cell in nb.cells
         if (cell_kind(cell).grade_id or "").startswith(f"{question}-")
-        or (
-            not cell_kind(cell).autograded_test
-            and question_of(cell_kind(cell).grade_id or "-") != "interpret"
-        )
+        or not (cell_kind(cell).autograded_test or PROJECT_KEY in cell.metadata)
     ]
     path = tmp_path / NOTEBOOK.name
     nbformat.write(nb, path)
