@@ -8,9 +8,11 @@ interrupted run leaves the previous version or the new one, never half a file):
 - ``grades-long.csv``: one row per student and graded cell (``grade_id``), with its result and the
   message the instructor sees (hidden tests' messages included);
 - ``manual-marks.csv``: the manually graded answers, with empty ``mark`` and ``comment`` columns to
-  fill in and give back with ``--manual-marks`` (marks already given are kept);
-- ``feedback/<student_id>.html``: for the student: each question's result, the failure message of
-  visible tests, never the source or message of hidden tests.
+  fill in; the next run in the same folder reads it back (marks already given are kept);
+- ``feedback/<student_id>.html``: for the student (:mod:`.feedback`): each question's result, the
+  failure message of visible tests, never the source or message of hidden tests.
+
+The sheets are always written: a row that fails to render gets a row saying so.
 
 The output is a function of the submissions and the marks only (no dates, no timings), so grading
 the same submissions again writes the same files.
