@@ -251,3 +251,14 @@ def test_answers_using_off_limits_calls_are_flagged_with_the_question_named(tmp_
     assert rows["wrapper"]["flags"] == "off limits in tree: sklearn.tree.DecisionTreeClassifier"
     assert rows["honest"]["flags"] == ""
     assert {r.status for r in run.results} == {"graded"}  # flagged for a person, not refused
+
+
+@pytest.mark.slow
+def test_feedback_page_fits_a_phone_and_says_marks_so_far_only_while_marking(graded):
+    _, root = graded
+    waiting = (root / "out" / "feedback" / "101.html").read_text()  # a written answer to mark
+    done = (root / "out" / "feedback" / "103.html").read_text()  # nothing left to mark
+    for page in (waiting, done):
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "Marks so far:" in waiting
+    assert "Marks:" in done and "so far" not in done
