@@ -20,7 +20,11 @@ from .assemble import Assembly
 from .kernel import Kernel
 from .sandbox import Limits, Scratch
 
-GUARD_SOURCE = resources.files(__package__).joinpath("guard.py").read_text(encoding="utf-8")
+#: The in-kernel guard, as one module: its snapshot structures, then the guard itself.
+GUARD_SOURCE = "\n\n".join(
+    resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    for name in ("guard_snapshot.py", "guard.py")
+)
 
 
 class GraderError(RuntimeError):

@@ -216,6 +216,14 @@ class _Reader(ast.NodeVisitor):
             for arg in node.args[1:]:
                 self.visit(arg)
             return
+        if (
+            isinstance(node.func, ast.Name | ast.Attribute)
+            and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "open"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, int)
+        ):
+            self.add("open() of a file descriptor", "the kernel's own connections")
         if isinstance(node.func, ast.Name) and node.func.id in NAMED_ACCESS:
             name = node.args[1] if len(node.args) > 1 else None
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
