@@ -86,6 +86,7 @@ def _cmd_grade(args) -> int:
             id_pattern=args.id_pattern,
             manual_marks_file=args.manual_marks,
             confine=not args.no_confine,
+            isolate=not args.no_isolation,
             check_source=not args.no_source_check,
         )
     except SourceCheckFailed as exc:
@@ -174,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-pattern", help="regex with (?P<id>...) matched against each file's path")
     p.add_argument("--manual-marks", type=Path, help="filled-in manual-marks.csv to apply")
     p.add_argument("--no-confine", action="store_true", help="do not restrict kernels' file access")
+    p.add_argument(
+        "--no-isolation", action="store_true", help="do not run kernels in their own namespaces"
+    )
     p.add_argument(
         "--no-source-check", action="store_true", help="skip grading the model answers first"
     )

@@ -21,6 +21,7 @@ exercise's data files are not reasons.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import sys
 
@@ -127,6 +128,7 @@ NAMED_ACCESS = ("getattr", "setattr", "delattr", "hasattr")
 SAFE_MAGICS = {"matplotlib": False, "config": False, "time": True, "timeit": True, "capture": True}
 
 
+@functools.cache
 def _installed(module: str) -> bool:
     """Whether ``module`` is installed for the grader (not a file the submission could write)."""
     top = module.split(".")[0]
