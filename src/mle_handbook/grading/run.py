@@ -19,6 +19,7 @@ Nothing a submission does stops the run: every submission gets a row with a stat
 from __future__ import annotations
 
 import asyncio
+import csv
 import dataclasses
 import os
 import sys
@@ -318,7 +319,12 @@ def grade(
     existing = out_dir / "manual-marks.csv"
     marks_file = manual_marks_file or (existing if existing.is_file() else None)
     if marks_file:
-        run.problems += report.apply_manual_marks(run.results, report.read_manual_marks(marks_file))
+        try:
+            marks = report.read_manual_marks(marks_file)
+        except (OSError, ValueError, csv.Error) as exc:  # the sheets are written all the same
+            run.problems.append(f"manual marks not applied: {exc}")
+        else:
+            run.problems += report.apply_manual_marks(run.results, marks)
     run.files, problems = report.write_reports(
         out_dir, run.results, questions, name, feedback=feedback, hidden=context["hidden_text"]
     )
