@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 from nbformat.v4 import new_notebook
 
-from mle_handbook.budgets import Budget, budget_of, execution_order
+from mle_handbook.budgets import Budget, budget_of, execution_order, finishing_order
 
 NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("exercises/*.ipynb")])
 
@@ -51,3 +51,12 @@ def test_notebooks_waiting_for_the_spark_server_start_after_the_others():
     order = execution_order(notebooks, {"spark-long", "spark-short"})
     assert order == ["medium", "short", "spark-long", "spark-short"]
     assert execution_order(notebooks)[0] == "spark-long"
+def test_notebooks_are_expected_to_finish_by_declared_time_on_each_worker():
+    notebooks = {
+        "long": _nb(budget_seconds=90),  # worker 1: 0-90
+        "medium": _nb(budget_seconds=50),  # worker 2: 0-50
+        "short": _nb(budget_seconds=20),  # worker 2: 50-70
+        "spark": _nb(budget_seconds=10),  # waits for the server; worker 2: 70-80
+    }
+    assert finishing_order(notebooks, {"spark"}, jobs=2) == ["medium", "short", "spark", "long"]
+    assert finishing_order(notebooks, {"spark"}, jobs=1) == ["long", "medium", "short", "spark"]

@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 from sphinx.util import logging
 
+from ..budgets import finishing_order
 from ..exercises.markers import project_meta
 from ..runner import Job, Outcome, Plan, read_outcome
 from . import epub, pages
@@ -152,7 +153,24 @@ def start_notebooks(app, env, docnames: list[str]) -> None:
         f"running {len(notebooks)} notebook(s) in the background, {plan.parallel} at a time{cached}"
     )
     later = set(notebooks)
-    docnames[:] = [d for d in docnames if d not in later] + notebooks
+    docnames[:] = [d for d in docnames if d not in later] + _reading_order(env, notebooks, plan)
+
+
+def _reading_order(env, notebooks: list[str], plan: Plan) -> list[str]:
+    """The notebooks in the order they are expected to finish (:func:`.budgets.finishing_order`,
+    from their declared budgets), so that a reader rarely waits for one while others are done.
+    Only their metadata matters here; one that cannot be read goes last (the runner reports it)."""
+    import json
+
+    declared, unreadable = {}, []
+    for name in notebooks:
+        try:
+            text = Path(env.doc2path(name)).read_text(encoding="utf-8")
+            declared[name] = nbformat.from_dict({"metadata": json.loads(text).get("metadata", {})})
+        except (OSError, ValueError, AttributeError):
+            unreadable.append(name)
+    spark = {n for n, nb in declared.items() if project_meta(nb).get("spark")}
+    return finishing_order(declared, spark, plan.parallel) + unreadable
 
 
 def use_executed_notebook(app, docname: str, source: list[str]) -> None:
