@@ -20,10 +20,11 @@ Python process, not a security boundary: code running in the same process can, w
 find and defeat this module too (see the instructors' guide, "What the grader defends against").
 """
 
+import builtins as _builtins
 import sys as _sys
 import threading as _threading
 
-try:  # in the kernel, guard_snapshot's source came first in the same module
+if __package__:  # in a kernel there is no package: guard_snapshot's source came first
     from .guard_snapshot import (
         EVENTS,
         KERNEL_PACKAGES,
@@ -31,7 +32,6 @@ try:  # in the kernel, guard_snapshot's source came first in the same module
         TRANSFORMER_LISTS,
         VOLATILE_BUILTINS,
         _all,
-        _builtins,
         _Flat,
         _FunctionType,
         _get_code,
@@ -48,8 +48,6 @@ try:  # in the kernel, guard_snapshot's source came first in the same module
         _type,
         _user_code,
     )
-except ImportError:
-    pass
 
 
 class ChecksTampered(Exception):
