@@ -2,9 +2,7 @@
 attribute chains it follows, and which lines of a test cell are hidden tests.
 
 Cells are parsed as IPython parses them (magics and ``!`` commands translated to Python first).
-Hidden-test regions are recognised only by :mod:`mle_handbook.exercises` (the student version's
-own step, :func:`~mle_handbook.exercises.student.strip_hidden_tests`): a line is hidden when that
-step removes it.
+Hidden-test regions are recognised only by :mod:`mle_handbook.exercises.markers`.
 """
 
 from __future__ import annotations
@@ -12,9 +10,7 @@ from __future__ import annotations
 import ast
 import warnings
 
-import nbformat
-
-from ..exercises.student import strip_hidden_tests
+from ..exercises.markers import BEGIN_HIDDEN, END_HIDDEN, marker_lines, region_lines
 
 
 def python_ast(source: str) -> ast.Module | None:
@@ -129,30 +125,23 @@ def attribute_paths(sources: list[str]) -> list[str]:
 
 
 def hidden_lines(source: str) -> frozenset[int]:
-    """1-based numbers of the lines of a test cell's ``source`` that are hidden tests (markers
-    included): those the student version removes."""
-    cell = nbformat.v4.new_code_cell(
-        source, metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "x"}}
-    )
-    nb = nbformat.v4.new_notebook(cells=[cell])
-    kept = strip_hidden_tests(nb).cells[0].source.splitlines()
-    hidden, position = set(), 0
-    for number, line in enumerate(source.splitlines(), start=1):
-        if position < len(kept) and line == kept[position]:
-            position += 1
-        else:
-            hidden.add(number)
+    """1-based numbers of the lines of a test cell's ``source`` in hidden-test regions, markers
+    included."""
+    hidden, start = set(), None
+    for number, marker in marker_lines(source):
+        if marker == BEGIN_HIDDEN and start is None:
+            start = number
+        elif marker == END_HIDDEN and start is not None:
+            hidden.update(range(start, number + 1))
+            start = None
+    if start is not None:  # an unclosed region runs to the end (validation refuses it anyway)
+        hidden.update(range(start, len(source.splitlines()) + 1))
     return frozenset(hidden)
 
 
 def hidden_text(source: str) -> list[str]:
-    """The hidden-test lines of a test cell (stripped, markers and blank lines left out)."""
-    lines = source.splitlines()
-    return [
-        lines[n - 1].strip()
-        for n in sorted(hidden_lines(source))
-        if lines[n - 1].strip() and not lines[n - 1].strip().startswith("###")
-    ]
+    """The hidden-test lines of a test cell (stripped, blank lines left out)."""
+    return [line.strip() for line in region_lines(source, (BEGIN_HIDDEN,)) if line.strip()]
 
 
 class HiddenText:
@@ -172,8 +161,9 @@ class HiddenText:
             if cell.kind != "test":
                 continue
             lines = cell.source.splitlines()
+            markers = {n for n, _ in marker_lines(cell.source)}
             for number, line in enumerate(lines, start=1):
-                if not line.strip() or line.strip().startswith("###"):
+                if not line.strip() or number in markers:
                     continue
                 (hidden if number in cell.hidden_lines else visible).append(line)
         seen = {g for line in visible for g in self._spans(self._squash(line))}
