@@ -5,6 +5,7 @@ Settings only: behaviour (notebook execution, exercise pages, the tool set-up) l
 """
 
 from importlib.metadata import version as _package_version
+from importlib.resources import files as _resource_files
 
 project = "The ML Engineer Handbook (UK)"
 author = "The ML Engineer Handbook (UK) contributors"
@@ -71,7 +72,22 @@ bibtex_reference_style = "author_year"  # readers see who said it and when, e.g.
 
 html_theme = "sphinx_book_theme"
 html_title = "ML Engineer Handbook (UK)"
-html_static_path = ["docs/_static"]
+# MathJax (3.2.2) served with the site, from the sphinx-mathjax-offline package in the lock, so
+# that formulas render offline (on a train, in a classroom without network) and no page asks a CDN.
+# Only its files are used, not its Sphinx extension, which does not declare itself parallel-safe
+# (a warning, so an error under -W).
+_mathjax_files = _resource_files("sphinx-mathjax-offline") / "static"
+mathjax_path = "mathjax/tex-mml-chtml.js"  # under _static/: Sphinx's default component, locally
+html_static_path = ["docs/_static", str(_mathjax_files)]
+# Static files are copied minus exclude_patterns: MathJax's other bundles and its SVG output,
+# which no page loads, stay out of the site (14 MB of its 24 MB).
+exclude_patterns += [
+    "mathjax/*svg*",
+    "mathjax/output/svg",
+    "mathjax/tex-chtml*",
+    "mathjax/mml-chtml.js",
+    "mathjax/node-main.js",
+]
 # A site icon (a small decision tree); without one, browsers ask every site for /favicon.ico.
 html_favicon = "docs/_static/favicon.svg"
 html_theme_options = {
@@ -86,6 +102,9 @@ html_theme_options = {
     # on their landing pages. Building every page's sidebar with all sections open cost 2-3 s of
     # a 6-8 s writing phase (measured with `make bench`-style timings on 2 cores).
     "collapse_navbar": True,
+    # No pydata-sphinx-theme header bar: its search field doubled the sidebar's on desktops. On
+    # phones the article header's buttons open the sidebar and the search instead.
+    "navbar_persistent": [],
 }
 # Light until the reader picks a mode with the theme button. The theme's empty default logs a
 # console error on every first visit; "auto" leaves pages without JavaScript uncoloured.

@@ -1,11 +1,15 @@
 """Headless Chromium (Debian's package, never a downloaded browser) against the built site.
 
 The site is the session's one clean build (``built_site`` in ``tests/conftest.py``), served by
-``http.server`` on 127.0.0.1 in a thread. Requests that leave 127.0.0.1 (MathJax's CDN) are
-answered with an empty response and recorded, so the tests neither need nor use the network.
-To try them against a site already built (say ``_build/html``), set
-``MLE_HANDBOOK_SITE=_build/html``. Without ``/usr/bin/chromium`` every browser test is skipped with a message saying how to enable
-them; the rest of the suite still runs.
+``http.server`` on 127.0.0.1 in a thread. The network is off for the browser: every request that
+leaves 127.0.0.1 fails (as on a train) and is recorded, so the tests show that pages work offline,
+MathJax included. To try them against a site already built (say ``_build/html``), set
+``MLE_HANDBOOK_SITE=_build/html``.
+
+Without ``/usr/bin/chromium`` every browser test is skipped with a message saying how to enable
+them, and the rest of the suite still runs. CI sets ``MLE_HANDBOOK_REQUIRE_BROWSER=1``, which makes
+a missing browser an error instead, and every run that collects browser tests ends with a line
+saying how many of them ran.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,8 +38,21 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
-#: Third-party hosts a page may ask for (answered empty here): MathJax, on pages with maths.
-ALLOWED_EXTERNAL_HOSTS = {"cdn.jsdelivr.net"}
+#: Third-party hosts a page may ask for: none (MathJax is served with the site).
+ALLOWED_EXTERNAL_HOSTS: set[str] = set()
+#: Set (to 1) by CI: a missing browser fails the browser tests instead of skipping them.
+REQUIRE_BROWSER = "MLE_HANDBOOK_REQUIRE_BROWSER"
+
+
+def browser_required() -> bool:
+    return os.environ.get(REQUIRE_BROWSER, "") not in ("", "0")
+
+
+def _unavailable(reason: str):
+    """Skip (a learner's machine) or fail (CI, with MLE_HANDBOOK_REQUIRE_BROWSER=1)."""
+    if browser_required():
+        pytest.fail(f"{REQUIRE_BROWSER} is set, so the browser tests must run, but {reason}")
+    pytest.skip(reason)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -46,13 +64,14 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def chromium() -> Path:
     """Skips the browser tests (before any build) when Debian's chromium is not installed."""
     if not CHROMIUM.exists():
-        pytest.skip(
+        _unavailable(
             f"browser tests need Debian's chromium at {CHROMIUM}: install it with "
             "`sudo apt install chromium` (CI's .ci/run does) and run them again"
         )
-    pytest.importorskip(
-        "playwright.sync_api", reason="browser tests need the playwright package (in the lock)"
-    )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("browser tests need the playwright package (in the lock): run `make venv`")
     return CHROMIUM
 
 
@@ -106,20 +125,21 @@ class PageLog:
     external_requests: list[str] = field(default_factory=list)
 
 
-def _stub_external(log: PageLog, route) -> None:
+def _network_off(log: PageLog, route) -> None:
+    """Serve the site; fail every other request, as a browser without network would."""
     url = route.request.url
     if urlparse(url).hostname in ("127.0.0.1", "localhost"):
         route.continue_()
         return
     log.external_requests.append(url)
-    route.fulfill(status=200, body="", content_type="application/javascript")
+    route.abort("internetdisconnected")
 
 
 def open_page(context, url: str):
     """A new page at ``url``, with its console errors and failed requests recorded."""
     log = PageLog()
     page = context.new_page()
-    page.route("**/*", functools.partial(_stub_external, log))
+    page.route("**/*", functools.partial(_network_off, log))
     page.on(
         "console",
         lambda message: (
@@ -175,3 +195,21 @@ def no_javascript(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say how many browser tests ran: a green run with all of them skipped proves nothing."""
+    counts: Counter[str] = Counter()
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "browser" in getattr(report, "keywords", {}):
+                counts[outcome] += 1
+    if not counts:
+        return
+    ran = counts["passed"] + counts["failed"]
+    where = CHROMIUM if CHROMIUM.exists() else f"no browser at {CHROMIUM}"
+    terminalreporter.write_line(
+        f"Browser tests ({where}): {ran} ran ({counts['passed']} passed, "
+        f"{counts['failed']} failed), {counts['error']} errors, {counts['skipped']} skipped"
+        + (f"; {REQUIRE_BROWSER} is set" if browser_required() else "")
+    )

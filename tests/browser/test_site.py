@@ -1,4 +1,5 @@
-"""The built site in headless Chromium: pages load cleanly, solutions toggle, search works, phones fit."""
+"""The built site in headless Chromium, with the network off: pages load cleanly, maths renders,
+solutions toggle, search works, phones fit."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ PAGES = {
     "glossary": "docs/glossary.html",
 }
 EXERCISE = PAGES["exercise"]
+#: A question's collapsed model answer (not the "How your answers are checked" toggle).
+SOLUTION = "details.mleh-solution:not(.mleh-helpers)"
 
 
 @pytest.mark.parametrize("kind", PAGES)
@@ -38,9 +41,41 @@ def test_page_loads_without_console_errors_or_failed_requests(desktop, site_url,
     assert not foreign, f"{kind}: asks third parties for {sorted(log.external_requests)}"
 
 
+#: Pages with maths, one of each kind of source: notebook (nbsphinx), exercise, MyST prose.
+MATHS_PAGES = {
+    "notebook": "notebooks/probability.html",
+    "exercise": EXERCISE,
+    "prose": "docs/skills/ml-concepts.html",
+}
+
+
+@pytest.mark.parametrize("kind", MATHS_PAGES)
+def test_maths_renders_with_the_network_off(desktop, site_url, kind):
+    page, log = open_page(desktop, site_url + MATHS_PAGES[kind])
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("() => MathJax.startup.promise")  # resolves once the page is typeset
+    formulas = page.locator("article .math")
+    assert formulas.count() >= 3, f"{kind}: expected a page with maths"
+    unrendered = page.evaluate(
+        """() => [...document.querySelectorAll('article .math')]
+                 .filter((e) => !e.querySelector('mjx-container')).map((e) => e.textContent)"""
+    )
+    assert not unrendered, f"{kind}: formulas left as TeX: {unrendered[:5]}"
+    prose = page.evaluate(
+        "() => [...document.querySelectorAll('article p, article li, article td')]"
+        ".map((e) => e.innerText).join('\\n')"
+    )
+    assert "\\(" not in prose and "\\)" not in prose, f"{kind}: raw \\( in the text"
+    assert not log.external_requests, f"{kind}: asked the network for {log.external_requests}"
+    assert not log.failed_requests and not log.console_errors, (
+        log.failed_requests,
+        log.console_errors,
+    )
+
+
 def test_solution_is_hidden_until_its_toggle_is_clicked(desktop, site_url):
     page, _ = open_page(desktop, site_url + EXERCISE)
-    solution = page.locator("details.mleh-solution").first
+    solution = page.locator(SOLUTION).first
     answer = solution.locator(".nbinput").first
     assert solution.get_attribute("open") is None
     assert not answer.is_visible(), "the model answer shows before the toggle is clicked"
@@ -56,7 +91,7 @@ def test_without_javascript_solutions_are_still_reachable_and_the_page_readable(
     assert page.locator("article.bd-article h1").first.is_visible()
     assert page.locator(".mleh-summary").is_visible()
     assert page.get_by_role("link", name="Student notebook (.ipynb)").is_visible()
-    solution = page.locator("details.mleh-solution").first
+    solution = page.locator(SOLUTION).first
     answer = solution.locator(".nbinput").first
     assert not answer.is_visible()
     solution.locator("summary").click()
@@ -72,6 +107,19 @@ def test_search_finds_the_decision_tree_exercise_for_gini_impurity(desktop, site
     # The status line comes last: its absence was how Sphinx's en_GB catalogue broke the page.
     page.get_by_text(re.compile(r"Search finished, found \d+ pages")).wait_for(timeout=30_000)
     assert not log.console_errors
+
+
+VISIBLE_SEARCH = """() => [...document.querySelectorAll('.search-button__button')].filter((e) => {
+  const box = e.getBoundingClientRect();
+  return box.width > 0 && box.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+}).length"""
+
+
+def test_one_search_box_on_a_desktop_and_a_search_button_on_a_phone(desktop, phone, site_url):
+    page, _ = open_page(desktop, site_url + PAGES["learners"])
+    assert page.evaluate(VISIBLE_SEARCH) == 1, "a desktop page shows more than one search box"
+    page, _ = open_page(phone, site_url + PAGES["learners"])
+    assert page.evaluate(VISIBLE_SEARCH) == 1, "a phone shows no way (or two ways) to search"
 
 
 @pytest.mark.parametrize("kind", PAGES)
@@ -132,7 +180,7 @@ def test_screenshots_of_the_landing_and_an_exercise_page(desktop, phone, site_ur
         for name, path in (("landing", "index.html"), ("exercise", EXERCISE)):
             page, _ = open_page(context, site_url + path)
             if name == "exercise":  # the first question: its solution toggle and check badges
-                page.locator("details.mleh-solution").first.scroll_into_view_if_needed()
+                page.locator(SOLUTION).first.scroll_into_view_if_needed()
             target = artifacts / f"{name}-{suffix}.png"
             page.screenshot(path=str(target), full_page=(name == "landing"))
             assert target.stat().st_size > 10_000
