@@ -123,3 +123,49 @@ def test_published_site_names_no_folder_of_the_build_machine(built_site):
         if folder in text
     ]
     assert not found, found[:5]
+
+
+SOURCES = ("conf.py", "index.md", "requirements.lock", "pyproject.toml", "Makefile")
+SOURCE_DIRS = ("docs", "notebooks", "exercises")
+
+
+def _make_flags() -> list[str]:
+    found = re.search(
+        r"^SPHINXFLAGS := (.*?) \$\(SPHINXOPTS\)$", (ROOT / "Makefile").read_text(), re.M
+    )
+    return found.group(1).split()
+
+
+def test_a_clean_build_in_another_folder_publishes_the_same_bytes(built_site, tmp_path_factory):
+    """Reproducible: no build date, no machine folder, no random name in any published file."""
+    import shutil
+    import subprocess
+    import sys
+
+    result, _ = built_site
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    src = elsewhere / "handbook"
+    src.mkdir()
+    for name in SOURCES:
+        shutil.copy2(ROOT / name, src / name)
+    for name in SOURCE_DIRS:
+        shutil.copytree(
+            ROOT / name, src / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+        )
+    out = elsewhere / "html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", *_make_flags(), "-E"]
+        + ["-d", str(elsewhere / "doctrees"), str(src), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+
+    def files(root):
+        return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+
+    first, second = files(result.outdir), files(out)
+    assert sorted(first) == sorted(second)
+    differing = [name for name in first if first[name].read_bytes() != second[name].read_bytes()]
+    assert not differing, differing[:10]
