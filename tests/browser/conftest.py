@@ -197,12 +197,19 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+_BROWSER_TESTS: set[str] = set()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    _BROWSER_TESTS.update(item.nodeid for item in items if item.get_closest_marker("browser"))
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """Say how many browser tests ran: a green run with all of them skipped proves nothing."""
     counts: Counter[str] = Counter()
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
-            if "browser" in getattr(report, "keywords", {}):
+            if getattr(report, "nodeid", None) in _BROWSER_TESTS:
                 counts[outcome] += 1
     if not counts:
         return
