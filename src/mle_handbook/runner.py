@@ -150,12 +150,16 @@ class Runner:
             except ExerciseFormatError as exc:
                 outcome.problem, outcome.kind = str(exc), "format"
                 return outcome, None
-        try:
-            outcome.downloads = downloads_of(nb, Path(job.path))
-        except OSError as exc:  # a declared data file is missing
-            outcome.problem, outcome.kind = str(exc), "format"
-            return outcome, None
         return outcome, nb
+
+    def finish(self, job: Job, nb: nbformat.NotebookNode | None, outcome: Outcome) -> None:
+        """Add the notebook's downloads to its outcome and write the outcome."""
+        if nb is not None:
+            try:
+                outcome.downloads = downloads_of(nb, Path(job.path))
+            except OSError as exc:  # a declared data file is missing
+                outcome.problem, outcome.kind = str(exc), "format"
+        self.write(outcome)
 
     def from_cache(self, job: Job, nb: nbformat.NotebookNode) -> ExecutionResult | None:
         if self.cache is None or self.plan.force:
@@ -214,7 +218,7 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - reported as this notebook's problem
             outcome.problem = f"{job.label}: could not execute the notebook: {exc!r}"
         finally:
-            self.write(outcome)
+            self.finish(job, nb, outcome)
             if spark:
                 with self.spark_lock:
                     self.spark_left -= 1
@@ -230,10 +234,10 @@ class Runner:
             if nb is not None:
                 outcome.result = self.from_cache(job, nb)
                 outcome.cached = outcome.result is not None
-            if nb is None or outcome.cached:
-                self.write(outcome)
-            else:
+            if nb is not None and not outcome.cached:
                 to_run[job.name] = (job, nb, outcome)
+            else:
+                self.finish(job, nb, outcome)
         if not to_run:
             return
         own_spark = not (os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER"))
