@@ -86,3 +86,12 @@ def test_outputs_lose_the_notebook_folder_and_keep_everything_else(tmp_path):
     assert outputs[0]["text"] == "FileScan csv [data/events.csv]\n"
     assert outputs[1]["data"]["text/plain"] == "'.'"
     assert str(tmp_path) not in nbformat.writes(cleaned)
+
+
+def test_a_helper_cell_that_draws_something_stays_in_view(squares_solution):
+    from nbformat.v4 import new_output
+
+    nb = _with_helper(squares_solution)
+    nb.cells[1].outputs = [new_output("display_data", data={"image/png": "iVBORw0KGgo="})]
+    sources = [cell.source for cell in _decorated(nb).cells]
+    assert not any("How your answers are checked" in s for s in sources)

@@ -141,7 +141,7 @@ def decorate_exercise(
                 )
             )
             cells.append(cell)
-        elif is_helper(cell):
+        elif is_helper(cell) and not cell.get("outputs"):  # a figure it draws stays in view
             cells.append(
                 _html(
                     f'<details class="mleh-solution mleh-helpers"><summary>{HELPERS_LABEL}'
