@@ -73,8 +73,12 @@ student: $(STAMP)
 
 # Notebooks name the kernel "python3"; JupyterLab run from .venv starts it with .venv's Python.
 # JUPYTER_PREFER_ENV_PATH=1 makes that hold even with a "python3" kernel in ~/.local/share/jupyter.
+# JUPYTER_CONFIG_PATH adds the settings `mle-handbook start` writes, which switch off nbgrader's
+# instructor tools for learners (src/mle_handbook/learners/start.py). Jupyter refuses to start as
+# root (containers, cloud desktops) unless it is given --allow-root, so root gets it.
+LAB_ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: student
-	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --notebook-dir=work
+	JUPYTER_PREFER_ENV_PATH=1 JUPYTER_CONFIG_PATH="$(CURDIR)/work/.mle-handbook-jupyter" $(BIN)/jupyter lab $(LAB_ALLOW_ROOT) --notebook-dir=work
 
 # rfc3987-syntax is left out: jsonschema imports it, when installed, to check "iri" formats that
 # no Jupyter schema uses, and it compiles 38 grammars as it is imported (2.8 s before every build,

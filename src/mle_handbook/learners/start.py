@@ -26,6 +26,14 @@ anything else (the learner changed it)    left alone ("skipped"), and the report
 
 A file the manifest does not know (a folder made by hand, or a lost manifest) counts as the
 learner's when it differs: the safe side.
+
+It also writes the learner's JupyterLab settings to ``work/.mle-handbook-jupyter/`` (hidden in
+JupyterLab's file browser), which ``make lab`` adds to Jupyter's configuration path
+(``JUPYTER_CONFIG_PATH``): nbgrader is in the environment for instructors, and without them it
+would give learners its instructor tools (an Nbgrader menu, "Create Assignment", the formgrader)
+and warn about a missing ``nbgrader_config.py``. Its server extensions and its JupyterLab extension
+are switched off there, in Jupyter's own configuration files, for that JupyterLab only; instructors
+who start ``jupyter lab`` themselves keep them.
 """
 
 from __future__ import annotations
@@ -44,6 +52,17 @@ SOURCE_FOLDERS = ("exercises", "notebooks")
 MANIFEST = ".mle-handbook-manifest.json"
 MANIFEST_VERSION = 1
 DEFAULT_WORK = Path("work")
+#: The learner's Jupyter configuration folder, in the working folder (see the module docstring).
+LAB_CONFIG = ".mle-handbook-jupyter"
+#: nbgrader's server extensions (instructors' tools and a JupyterHub exchange learners do not use).
+NBGRADER_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.assignment_list",
+    "nbgrader.server_extensions.course_list",
+    "nbgrader.server_extensions.validate_assignment",
+)
+#: nbgrader's JupyterLab extension: its menu, "Create Assignment" and the formgrader's panels.
+NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
 
 
 class StartError(Exception):
@@ -178,6 +197,31 @@ def decide(on_disk: bytes | None, new: bytes, written: str | None) -> FileAction
     )
 
 
+def lab_config_files() -> dict[str, bytes]:
+    """``{path under LAB_CONFIG: content}``: Jupyter settings that switch nbgrader off."""
+    server = {
+        "ServerApp": {"jpserver_extensions": dict.fromkeys(NBGRADER_SERVER_EXTENSIONS, False)}
+    }
+    page = {"disabledExtensions": {NBGRADER_LAB_EXTENSION: True}}
+    return {
+        name: (json.dumps(data, indent=1) + "\n").encode("utf-8")
+        for name, data in (
+            ("jupyter_server_config.json", server),
+            ("labconfig/page_config.json", page),
+        )
+    }
+
+
+def write_lab_config(work: Path) -> Path:
+    """Write (or refresh) the learner's Jupyter settings; returns their folder."""
+    folder = work / LAB_CONFIG
+    for name, data in lab_config_files().items():
+        path = folder / name
+        if not path.is_file() or path.read_bytes() != data:
+            write_bytes_atomic(path, data)
+    return folder
+
+
 def start(root: str | Path = ".", work: str | Path | None = None) -> StartReport:
     """Create or refresh the working folder ``work`` (default ``root/work``) from ``root``."""
     root = Path(root)
@@ -203,4 +247,5 @@ def start(root: str | Path = ".", work: str | Path | None = None) -> StartReport
         report.actions.append(action)
     work.mkdir(parents=True, exist_ok=True)
     write_manifest(work, manifest)
+    write_lab_config(work)
     return report
