@@ -642,6 +642,101 @@ RIGHT_ANSWERS = {
 }
 
 
+# Straightforward answers, as a learner might first write them.
+RIGHT_ANSWERS["validate"].append(
+    """
+        def validate_batch(df, schema):
+            out = []
+            for c in df.columns:
+                if c not in schema:
+                    out.append((c, "unexpected"))
+            for c, r in schema.items():
+                if c not in df.columns:
+                    out.append((c, "missing"))
+                    continue
+                s = df[c]
+                if not r.get("nullable", True) and s.isnull().any():
+                    out.append((c, "nulls"))
+                nn = s.dropna()
+                if ("min" in r and (nn < r["min"]).any()) or ("max" in r and (nn > r["max"]).any()):
+                    out.append((c, "range"))
+                if "allowed" in r and (~nn.isin(r["allowed"])).any():
+                    out.append((c, "category"))
+            return sorted(set(out))
+    """
+)
+RIGHT_ANSWERS["psi"].append(
+    """
+        def population_stability_index(expected, actual, bins=10):
+            expected = np.asarray(expected, dtype=float); actual = np.asarray(actual, dtype=float)
+            if len(expected) == 0 or len(actual) == 0:
+                raise ValueError("empty")
+            edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1)))[1:-1]
+            e = np.array([np.mean(np.digitize(expected, edges) == i) for i in range(len(edges) + 1)])
+            a = np.array([np.mean(np.digitize(actual, edges) == i) for i in range(len(edges) + 1)])
+            e = np.where(e < 1e-4, 1e-4, e); a = np.where(a < 1e-4, 1e-4, a)
+            return float(((a - e) * np.log(a / e)).sum())
+    """
+)
+RIGHT_ANSWERS["ks"].append(
+    """
+        def ks_drift(reference, current, alpha=0.05):
+            r = stats.ks_2samp(reference, current)
+            return float(r.statistic), float(r.pvalue), bool(r.pvalue < alpha)
+    """
+)
+RIGHT_ANSWERS["ece"].append(
+    """
+        def expected_calibration_error(y_true, y_prob, n_bins=10):
+            y = np.asarray(y_true, dtype=float); p = np.asarray(y_prob, dtype=float)
+            if len(y) != len(p): raise ValueError("length")
+            if len(p) == 0: raise ValueError("empty")
+            if (p < 0).any() or (p > 1).any(): raise ValueError("range")
+            bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+            ece = 0.0
+            for b in range(n_bins):
+                m = bins == b
+                if m.any():
+                    ece += m.mean() * abs(y[m].mean() - p[m].mean())
+            return ece
+    """
+)
+RIGHT_ANSWERS["skew"].append(
+    """
+        def skew_rates(training, serving, key):
+            if training[key].duplicated().any() or serving[key].duplicated().any():
+                raise ValueError("dup")
+            m = pd.merge(training, serving, on=key, suffixes=("_tr", "_sv"))
+            if len(m) == 0:
+                raise ValueError("no rows")
+            out = {}
+            for c in training.columns:
+                if c == key or c not in serving.columns:
+                    continue
+                a, b = m[c + "_tr"], m[c + "_sv"]
+                both_na = a.isna() & b.isna()
+                one_na = a.isna() ^ b.isna()
+                if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+                    eq = pd.Series(np.isclose(b, a, rtol=1e-6, atol=1e-9), index=m.index)
+                else:
+                    eq = a.astype(object) == b.astype(object)
+                eq = (eq & ~one_na) | both_na
+                out[c] = float(1 - eq.mean())
+            return out
+    """
+)
+RIGHT_ANSWERS["invariance"].append(
+    """
+        def invariance_rate(predict, X, column, values):
+            base = np.asarray(predict(X))
+            flips = np.zeros(len(X), bool)
+            for v in values:
+                flips = flips | (np.asarray(predict(X.assign(**{column: v}))) != base)
+            return float(np.mean(flips))
+    """
+)
+
+
 @pytest.mark.parametrize(
     ("question", "number"),
     [(q, i) for q, codes in RIGHT_ANSWERS.items() for i in range(len(codes))],
