@@ -87,6 +87,7 @@ def _cmd_grade(args) -> int:
             manual_marks_file=args.manual_marks,
             confine=not args.no_confine,
             isolate=not args.no_isolation,
+            reviewed=tuple(args.reviewed),
             check_source=not args.no_source_check,
         )
     except SourceCheckFailed as exc:
@@ -177,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-confine", action="store_true", help="do not restrict kernels' file access")
     p.add_argument(
         "--no-isolation", action="store_true", help="do not run kernels in their own namespaces"
+    )
+    p.add_argument(
+        "--reviewed",
+        action="append",
+        default=[],
+        metavar="STUDENT_ID",
+        help="a student whose code you have read: its reach no longer withholds marks",
     )
     p.add_argument(
         "--no-source-check", action="store_true", help="skip grading the model answers first"

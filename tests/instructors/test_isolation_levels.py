@@ -106,3 +106,27 @@ def test_a_kernel_broken_before_the_submission_ran_is_replaced_once(helpers_exer
         "scale-examples": "passed",
     }
     assert outcome.tampering == [] and outcome.review == []
+
+
+def test_a_submission_the_instructor_has_reviewed_gets_its_marks(helpers_exercise, tmp_path):
+    source = nbformat.read(helpers_exercise, as_version=4)
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    unusual = "import inspect\n" + "def mean(values):\n    return sum(values) / len(values)\n"
+    nb = submission(source, {"mean-solution": unusual}, correct=True)
+    nbformat.write(nb, folder / "unusual.ipynb")
+    limits = Limits(**LIMITS)
+    held = grade(helpers_exercise, folder, tmp_path / "a", limits=limits, progress=False)
+    assert (held.results[0].status, held.results[0].total(held.questions)) == ("review", 0)
+    freed = grade(
+        helpers_exercise,
+        folder,
+        tmp_path / "b",
+        limits=limits,
+        progress=False,
+        check_source=False,
+        reviewed=("unusual",),
+    )
+    result = freed.results[0]
+    assert (result.status, result.total(freed.questions)) == ("graded", 3)
+    assert any(n.startswith("reviewed by the instructor: imports inspect") for n in result.notes)

@@ -72,7 +72,13 @@ def prepare(submission: Submission, context: dict):
     result.flags = scan.flags(assembly.student_code)
     result.flags += off_limits(assembly, context)
     student = [c.source for c in assembly.cells if c.kind in ("answer", "extra")]
-    result.review = reach.review_reasons(student, local_modules=context["local_modules"])
+    reasons = reach.review_reasons(student, local_modules=context["local_modules"])
+    if reasons and submission.student_id in context["reviewed"] and context["isolation"] != "none":
+        # The instructor read the code (--reviewed): its marks count; what happens when it runs
+        # (a forged reply, the kernel's messaging changed) still sends it back for review.
+        result.notes.append("reviewed by the instructor: " + "; ".join(reasons))
+    else:
+        result.review = reasons
     if result.review:
         result.status = "review"
         result.notes.append("to review, no automatic marks: " + "; ".join(result.review))

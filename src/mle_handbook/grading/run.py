@@ -226,6 +226,7 @@ def grade(
     manual_marks_file: str | Path | None = None,
     confine: bool = True,
     isolate: bool | str = True,
+    reviewed: tuple[str, ...] = (),
     check_source: bool = True,
     feedback: bool = True,
     max_restarts: int = 2,
@@ -239,7 +240,8 @@ def grade(
     limits each kernel's address space; ``id_pattern`` is a regular expression with a group
     ``(?P<id>...)`` applied to each file's relative path. Results go to ``out_dir`` (see
     :mod:`.report`). Raises :class:`SourceCheckFailed` when the model answers do not earn full marks
-    in the sandbox (nothing is written then). ``limits`` overrides every sandbox limit at once
+    in the sandbox (nothing is written then). ``reviewed`` are student ids whose code a person has
+    read: what the code reaches no longer withholds their marks (see :mod:`.reach`). ``limits`` overrides every sandbox limit at once
     (tests and the benchmark use it); ``timeout``, ``memory_mb`` and ``confine`` are then ignored.
     """
     source_path = resolve_exercise(exercise)
@@ -273,6 +275,7 @@ def grade(
         "hidden_text": HiddenText(assemble(source, source)),
         "isolation": chosen,
         "local_modules": {Path(n).stem for n in data} | {Path(n).parts[0] for n in data},
+        "reviewed": set(reviewed),
         "source": source,
         "questions": questions,
         "exercise": name,
