@@ -136,7 +136,7 @@ def handbook_files(root: Path) -> dict[str, bytes]:
     for folder in SOURCE_FOLDERS:
         for notebook in sorted((root / folder).glob("*.ipynb")):
             try:
-                bundle = learner_files(notebook)
+                bundle = learner_files(notebook, linked=False)
             except FileNotFoundError as exc:  # a declared data file is missing
                 raise StartError(str(exc)) from None
             for name, data in bundle.items():
