@@ -8,13 +8,19 @@ Hidden-test regions are recognised only by :mod:`mle_handbook.exercises.markers`
 from __future__ import annotations
 
 import ast
+import functools
 import warnings
 
 from ..exercises.markers import BEGIN_HIDDEN, END_HIDDEN, marker_lines, region_lines
 
 
+@functools.lru_cache(maxsize=4096)
 def python_ast(source: str) -> ast.Module | None:
-    """The Python AST of a cell, IPython syntax (magics, ``!``) translated first; None if invalid."""
+    """The Python AST of a cell, IPython syntax (magics, ``!``) translated first; None if invalid.
+
+    Cached by source: the exercise's cells are read again for every submission, and no caller
+    changes the tree.
+    """
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 

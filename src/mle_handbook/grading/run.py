@@ -144,6 +144,7 @@ async def _run(result: SubmissionResult, assembly: Assembly, context: dict, pool
             hidden=context["hidden"],
             max_restarts=context["max_restarts"],
             pool=pool,
+            hidden_text=context["hidden_text"],
         )
     except GraderError as exc:
         result.status = "error"

@@ -36,9 +36,9 @@ async def _attempt(
     pool: KernelPool | None,
     confined: str,
     retries: int,
+    hidden: HiddenText,
 ) -> tuple[RunOutcome, Fatal | None]:
     """One kernel's run; a broken kernel is replaced ``retries`` times before GraderError."""
-    hidden = HiddenText(assembly)
     for chance in range(retries + 1):
         attempt = RunOutcome(confined=confined)
         warm: Warm | None = None
@@ -71,11 +71,15 @@ async def run_assembly(
     retries: int = 1,
     budget: float | None = None,
     pool: KernelPool | None = None,
+    hidden_text: HiddenText | None = None,
 ) -> RunOutcome:
     """Run ``assembly`` in fresh kernels until it completes or ``max_restarts`` are used up.
 
     Kernels come from ``pool`` when given (see :class:`KernelPool`), else are started here.
+    ``hidden_text`` (the exercise's hidden tests, the same for every submission) is made here
+    when not given.
     """
+    hidden_text = hidden_text or HiddenText(assembly)
     limits = limits or Limits()
     options = {"data": data, "limits": limits, "env": env, "hidden": hidden}
     outcome = RunOutcome()
@@ -93,6 +97,7 @@ async def run_assembly(
             pool=pool,
             confined=outcome.confined,
             retries=retries,
+            hidden=hidden_text,
         )
         outcome.confined, outcome.isolation = attempt.confined, attempt.isolation
         outcome.retries += attempt.retries
