@@ -6,6 +6,7 @@ Settings only: behaviour (notebook execution, exercise pages, the tool set-up) l
 
 from importlib.metadata import version as _package_version
 from importlib.resources import files as _resource_files
+from pathlib import Path as _Path
 
 project = "The ML Engineer Handbook (UK)"
 author = "The ML Engineer Handbook (UK) contributors"
@@ -76,7 +77,7 @@ html_title = "ML Engineer Handbook (UK)"
 # that formulas render offline (on a train, in a classroom without network) and no page asks a CDN.
 # Only its files are used, not its Sphinx extension, which does not declare itself parallel-safe
 # (a warning, so an error under -W).
-_mathjax_files = _resource_files("sphinx-mathjax-offline") / "static"
+_mathjax_files = _Path(str(_resource_files("sphinx-mathjax-offline") / "static"))
 mathjax_path = "mathjax/tex-mml-chtml.js"  # under _static/: Sphinx's default component, locally
 html_static_path = ["docs/_static", str(_mathjax_files)]
 # Static files are copied minus exclude_patterns: MathJax's other bundles and its SVG output,
@@ -87,6 +88,14 @@ exclude_patterns += [
     "mathjax/tex-chtml*",
     "mathjax/mml-chtml.js",
     "mathjax/node-main.js",
+]
+# The EPUB builder copies the static files too and packs each one whose media type it knows. No
+# e-reader runs MathJax, so none of its files go into the book (its .json files, of no EPUB media
+# type, were warnings, so errors).
+epub_exclude_files = [
+    f"_static/{path.relative_to(_mathjax_files).as_posix()}"
+    for path in sorted(_mathjax_files.rglob("*"))
+    if path.is_file()
 ]
 # A site icon (a small decision tree); without one, browsers ask every site for /favicon.ico.
 html_favicon = "docs/_static/favicon.svg"

@@ -207,16 +207,19 @@ def pytest_collection_modifyitems(items) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     """Say how many browser tests ran: a green run with all of them skipped proves nothing."""
     counts: Counter[str] = Counter()
-    for outcome in ("passed", "failed", "error", "skipped"):
+    for outcome in ("passed", "failed", "xfailed", "xpassed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
             if getattr(report, "nodeid", None) in _BROWSER_TESTS:
                 counts[outcome] += 1
     if not counts:
         return
-    ran = counts["passed"] + counts["failed"]
+    ran = sum(counts[o] for o in ("passed", "failed", "xfailed", "xpassed"))
     where = CHROMIUM if CHROMIUM.exists() else f"no browser at {CHROMIUM}"
+    expected_failures = counts["xfailed"] + counts["xpassed"]
     terminalreporter.write_line(
         f"Browser tests ({where}): {ran} ran ({counts['passed']} passed, "
-        f"{counts['failed']} failed), {counts['error']} errors, {counts['skipped']} skipped"
+        f"{counts['failed']} failed"
+        + (f", {expected_failures} expected to fail" if expected_failures else "")
+        + f"), {counts['error']} errors, {counts['skipped']} skipped"
         + (f"; {REQUIRE_BROWSER} is set" if browser_required() else "")
     )
