@@ -55,7 +55,7 @@ def test_missing_java_is_a_clear_error_not_a_py4j_traceback(monkeypatch):
 
     monkeypatch.delenv("SPARK_REMOTE", raising=False)
     monkeypatch.delenv("SPARK_MASTER", raising=False)
-    monkeypatch.setattr(spark_helper, "find_java", no_java)
+    monkeypatch.setattr(spark_helper.session, "find_java", no_java)  # what get_spark calls
     with pytest.raises(JavaNotFound, match="Install a JDK") as caught:
         spark_helper.get_spark()
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
