@@ -67,10 +67,7 @@ def test_maths_renders_with_the_network_off(desktop, site_url, kind):
     )
     assert "\\(" not in prose and "\\)" not in prose, f"{kind}: raw \\( in the text"
     assert not log.external_requests, f"{kind}: asked the network for {log.external_requests}"
-    assert not log.failed_requests and not log.console_errors, (
-        log.failed_requests,
-        log.console_errors,
-    )
+    assert not log.failed_requests, f"{kind}: {log.failed_requests}"  # MathJax's files and fonts
 
 
 def test_solution_is_hidden_until_its_toggle_is_clicked(desktop, site_url):
