@@ -6,10 +6,27 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import python_notebook
 from nbformat.v4 import new_code_cell, new_output
 
 from mle_handbook.execution_cache import DATABASE, ExecutionCache
+
+_OPENED: list[ExecutionCache] = []
+
+
+def _open(tmp_path) -> ExecutionCache:
+    """A cache in ``tmp_path``, closed when the test ends."""
+    cache = ExecutionCache(tmp_path / "cache")
+    _OPENED.append(cache)
+    return cache
+
+
+@pytest.fixture(autouse=True)
+def _close_caches():
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
 
 
 def _notebook(code: str = "1 + 1"):
@@ -26,20 +43,18 @@ def test_database_name_is_the_one_jupyter_cache_creates(tmp_path):
     from jupyter_cache.cache.db import DB_NAME
 
     assert DATABASE == DB_NAME
-    cache = ExecutionCache(tmp_path / "cache")
+    cache = _open(tmp_path)
     assert cache.is_empty()
     cache.store(_executed(_notebook()), tmp_path / "a.ipynb", uri="a.ipynb")
     assert not cache.is_empty() and (tmp_path / "cache" / DATABASE).exists()
 
 
 def test_stored_notebook_is_found_until_its_code_changes(tmp_path):
-    cache = ExecutionCache(tmp_path / "cache")
+    cache = _open(tmp_path)
     cache.store(_executed(_notebook()), tmp_path / "a.ipynb", uri="a.ipynb")
-    hit = ExecutionCache(tmp_path / "cache").lookup(_notebook(), tmp_path / "a.ipynb")
+    hit = _open(tmp_path).lookup(_notebook(), tmp_path / "a.ipynb")
     assert hit is not None and hit.cells[0].outputs[0]["data"]["text/plain"] == "2"
-    assert (
-        ExecutionCache(tmp_path / "cache").lookup(_notebook("1 + 2"), tmp_path / "a.ipynb") is None
-    )
+    assert _open(tmp_path).lookup(_notebook("1 + 2"), tmp_path / "a.ipynb") is None
 
 
 def test_looking_in_an_empty_cache_misses_without_importing_jupyter_cache(tmp_path):
@@ -82,11 +97,11 @@ def _run(nb):
 
 
 def test_editing_markdown_keeps_the_hit_and_merges_outputs_into_the_new_prose(tmp_path):
-    cache = ExecutionCache(tmp_path / "cache")
+    cache = _open(tmp_path)
     cache.store(_run(_lesson()), tmp_path / "a.ipynb", uri="a.ipynb")
     edited = _lesson()
     edited.cells[2].source = "Then, with new prose"  # Markdown is not part of the key
-    hit = ExecutionCache(tmp_path / "cache").lookup(edited, tmp_path / "a.ipynb")
+    hit = _open(tmp_path).lookup(edited, tmp_path / "a.ipynb")
     assert hit is not None and "mle_handbook_cache_key" not in hit.metadata
     assert hit.cells[2].source == "Then, with new prose" and hit.cells[3].outputs
     assert hit.metadata["language_info"]["pygments_lexer"] == "ipython3"
@@ -101,11 +116,11 @@ def test_changing_a_module_of_the_package_the_notebook_imports_is_a_miss(tmp_pat
     (package / "spark" / "session.py").write_text("A = 1\n")
     monkeypatch.setattr(execution_cache, "PACKAGE", package)
     nb = _lesson("from mle_handbook.spark import get_spark")
-    ExecutionCache(tmp_path / "cache").store(
+    _open(tmp_path).store(
         _run(_lesson("from mle_handbook.spark import get_spark")),
         tmp_path / "a.ipynb",
         uri="a.ipynb",
     )
-    assert ExecutionCache(tmp_path / "cache").lookup(nb, tmp_path / "a.ipynb") is not None
+    assert _open(tmp_path).lookup(nb, tmp_path / "a.ipynb") is not None
     (package / "spark" / "session.py").write_text("A = 2\n")
-    assert ExecutionCache(tmp_path / "cache").lookup(nb, tmp_path / "a.ipynb") is None
+    assert _open(tmp_path).lookup(nb, tmp_path / "a.ipynb") is None

@@ -68,7 +68,13 @@ def _hidden_test_lines() -> dict[str, list[str]]:
     """Each exercise's substantive hidden-test lines (what the site must never show)."""
     import nbformat
 
-    from mle_handbook.exercises.markers import BEGIN_HIDDEN, cell_kind, region_lines
+    from mle_handbook.exercises.markers import (
+        BEGIN_HIDDEN,
+        END_HIDDEN,
+        cell_kind,
+        region_lines,
+        replace_regions,
+    )
 
     found = {}
     for path in sorted((ROOT / "exercises").glob("*.ipynb")):
@@ -79,7 +85,11 @@ def _hidden_test_lines() -> dict[str, list[str]]:
             if cell_kind(cell).autograded_test
             for line in region_lines(cell.source, (BEGIN_HIDDEN,))
         }
-        found[path.stem] = sorted(line for line in lines if len(line) >= 20)
+        # A line the notebook also shows outside its hidden tests is no secret.
+        visible = "\n".join(
+            replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, None) for cell in nb.cells
+        )
+        found[path.stem] = sorted(line for line in lines if len(line) >= 20 and line not in visible)
     return found
 
 

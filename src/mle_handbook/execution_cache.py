@@ -73,6 +73,18 @@ class ExecutionCache:
             self._cache = handbook_cache(self.path)
         return self._cache
 
+    def close(self) -> None:
+        """Close jupyter-cache's database connections (its SQLAlchemy engine keeps them pooled;
+        Python 3.13 warns about an SQLite connection collected unclosed)."""
+        if self._cache is not None:
+            self._cache.db.dispose()
+
+    def __enter__(self) -> ExecutionCache:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def is_empty(self) -> bool:
         """True if nothing was ever stored here (no database): every look-up would miss."""
         return not (self.path / DATABASE).exists()

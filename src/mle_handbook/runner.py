@@ -303,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         runner.run()
     finally:
         runner.stop_server()
+        if runner.cache is not None:
+            runner.cache.close()
     return 0
 
 

@@ -11,8 +11,10 @@ notebook page is read, every image node that came from a cell's output gets that
 without one is a warning (an error under ``-W``) naming the notebook and the cell.
 
 nbsphinx names output images ``<docname with / as _>_<cell index>_<output index>.<ext>``, counting
-the cells of the notebook it was given: the decorated notebook of :func:`.pages.decorate`, which
-is recomputed here (it is a pure function of the executed notebook).
+the cells of the notebook it was given: the decorated notebook of :func:`.pages.decorate`. So when
+:mod:`.execution` hands nbsphinx that notebook (``source-read``), it also keeps what this module
+needs of it (:func:`figures_of`) in Sphinx's per-document scratch data (``env.temp_data``), which
+``doctree-read`` of the same document then reads.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from docutils import nodes
 from sphinx.util import logging
 
 from ..exercises.markers import ALT_KEY, PROJECT_KEY
-from . import pages
+
+#: The key of :func:`figures_of`'s result in ``env.temp_data``.
+TEMP_KEY = "mle_handbook_figures"
 
 logger = logging.getLogger(__name__)
 
@@ -55,32 +59,38 @@ def output_image_pattern(docname: str) -> re.Pattern:
     return re.compile(rf"^{key}_(\d+)_(\d+)\.\w+$")
 
 
+def figures_of(page, executed) -> dict[int, tuple[int | None, list[int], list[str]]]:
+    """For each cell of the decorated ``page`` that draws a figure: its number in the executed
+    notebook (1-based, as failure reports count), its image outputs and its alt texts."""
+    numbers = {c.get("id"): n for n, c in enumerate(executed.cells, start=1)}
+    return {
+        index: (numbers.get(cell.get("id")), image_outputs(cell), alt_texts(cell))
+        for index, cell in enumerate(page.cells)
+        if image_outputs(cell)
+    }
+
+
 def add_alt_text(app, doctree) -> None:
     """Give every notebook output image of the page just read its author's alt text."""
-    docname = app.env.docname
-    result = getattr(app, "_mle_executed", {}).get(docname)
-    if result is None:
+    figures = app.env.temp_data.get(TEMP_KEY)
+    if figures is None:
         return
-    decorated = pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name)
-    numbers = {c.get("id"): n for n, c in enumerate(result.notebook.cells, start=1)}
+    docname = app.env.docname
     pattern = output_image_pattern(docname)
     for node in doctree.findall(nodes.image):
         match = pattern.match(PurePosixPath(node.get("uri", "").replace("\\", "/")).name)
         if not match or node.get("alt"):
             continue
         cell_index, output_index = int(match.group(1)), int(match.group(2))
-        if cell_index >= len(decorated.cells):
+        if cell_index not in figures:
             continue
-        cell = decorated.cells[cell_index]
-        images = image_outputs(cell)
+        number, images, texts = figures[cell_index]
         position = images.index(output_index) if output_index in images else -1
-        texts = alt_texts(cell)
         if 0 <= position < len(texts) and texts[position]:
             node["alt"] = texts[position]
             continue
-        where = numbers.get(cell.get("id"))
         logger.warning(
-            f"cell {where if where else '?'} draws a figure with no alt text: describe it in the "
+            f"cell {number or '?'} draws a figure with no alt text: describe it in the "
             f"cell's metadata as {PROJECT_KEY}.{ALT_KEY} (a list when the cell draws several)",
             location=docname,
             type="mle_handbook",

@@ -31,7 +31,7 @@ from sphinx.util import logging
 from ..budgets import finishing_order
 from ..exercises.markers import project_meta
 from ..runner import Job, Outcome, Plan, read_outcome
-from . import epub, pages
+from . import alt_text, epub, pages
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +200,7 @@ def use_executed_notebook(app, docname: str, source: list[str]) -> None:
     page = pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name)
     if epub.is_epub(app):
         page = epub.xhtml_safe_outputs(page)
+    app.env.temp_data[alt_text.TEMP_KEY] = alt_text.figures_of(page, result.notebook)
     source[0] = nbformat.writes(page)
 
 
