@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from conftest import FIXTURES, exercise_paths
 
+from mle_handbook.bundles import learner_files
 from mle_handbook.grading.analysis import hidden_text
 from mle_handbook.grading.nbgrader import (
     autograded_ids,
@@ -83,3 +84,16 @@ def test_nbgrader_feedback_on_the_released_course_never_shows_hidden_tests(tmp_p
             assert line not in page, (student, line)
         assert "BEGIN HIDDEN TESTS" not in page
     assert "its hidden tests are not shown" in pages["s003"]  # the wrong submission
+
+
+@pytest.mark.parametrize("exercise", exercise_paths()[:1], ids=lambda p: p.stem)
+def test_submissions_from_either_student_notebook_raise_no_checksum_warnings(exercise, tmp_path):
+    course = tmp_path / "course"
+    theirs = nbformat.read(nbgrader_course(exercise, course), as_version=4)
+    ours = nbformat.reads(learner_files(exercise)[exercise.name].decode(), as_version=4)
+    files = {"theirs": tmp_path / "theirs.ipynb", "ours": tmp_path / "ours.ipynb"}
+    nbformat.write(theirs, files["theirs"])
+    nbformat.write(ours, files["ours"])
+    log: list[str] = []
+    nbgrader_autograde(course, exercise.stem, files, log=log)
+    assert [line for line in log if "has changed" in line] == []

@@ -92,19 +92,24 @@ def spark_for(source: nbformat.NotebookNode) -> Iterator[str | None]:
 
 
 def nbgrader_autograde(
-    course: Path, exercise: str, submissions: dict[str, Path], *, spark_remote: str | None = None
+    course: Path,
+    exercise: str,
+    submissions: dict[str, Path],
+    *,
+    spark_remote: str | None = None,
+    log: list[str] | None = None,
 ) -> tuple[dict[str, dict[str, float]], float]:
     """Copy ``submissions`` (student id → notebook) into ``submitted/`` and run ``nbgrader autograde``.
 
     Returns ``({student: {grade_id: score}}, seconds)``; a manually graded answer nobody has marked
-    yet scores 0.
+    yet scores 0. nbgrader's output lines are appended to ``log`` when given.
     """
     for student, path in submissions.items():
         target = course / "submitted" / student / exercise / f"{exercise}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     start = time.perf_counter()
-    _nbgrader(
+    done = _nbgrader(
         course,
         "autograde",
         exercise,
@@ -112,6 +117,8 @@ def nbgrader_autograde(
         env={"SPARK_REMOTE": spark_remote} if spark_remote else None,
     )
     seconds = time.perf_counter() - start
+    if log is not None:
+        log += (done.stdout + done.stderr).splitlines()
     proc = subprocess.run(
         [sys.executable, "-c", _READ_GRADEBOOK, str(course), exercise, exercise, *submissions],
         capture_output=True,

@@ -23,7 +23,13 @@ import nbformat
 
 from ..bundles import data_files, learner_files, zip_bytes
 from ..exercises.execute import DEFAULT_TIMEOUT
-from ..exercises.markers import BEGIN_HIDDEN, CODE_STUB, TEXT_STUB, is_exercise, project_meta
+from ..exercises.markers import (
+    BEGIN_HIDDEN,
+    CODE_STUB,
+    TEXT_STUB,
+    is_exercise,
+    project_meta,
+)
 from ..exercises.student import clear_outputs
 from ..exercises.validate import validate
 from ..files import write_bytes_atomic
@@ -34,9 +40,27 @@ EXERCISES_DIR = Path("exercises")
 NBGRADER_CONFIG = """\
 # nbgrader configuration written by `mle-handbook release --nbgrader`.
 # The exercises use nbgrader's own cell metadata and markers, so nbgrader needs little more.
+import os
+
+import nbformat
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearOutput,
+    DeduplicateIds,
+    GetGrades,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+
+try:  # the handbook's environment (.venv/bin/nbgrader): its student notebooks are known
+    from mle_handbook.exercises.markers import BEGIN_HIDDEN, END_HIDDEN, replace_regions
+    from mle_handbook.exercises.student import student_version
+except ImportError:  # another nbgrader: cells are compared as nbgrader does
+    student_version = None
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it reads this file
 
@@ -54,6 +78,42 @@ class HideHiddenTestOutputs(NbGraderPreprocessor):
                 cell.outputs.append(new_output("stream", name="stdout", text=text))
         return cell, resources
 
+
+class RestoreReleasedCells(NbGraderPreprocessor):
+    \"\"\"Autograde: a read-only cell the student left as released (the handbook's student notebook or
+    nbgrader's) gets the source's text back, hidden tests included, before nbgrader compares
+    checksums; so nbgrader warns only about cells a student really changed.\"\"\"
+
+    def preprocess(self, nb, resources):
+        info = resources.get("nbgrader", {{}})
+        path = os.path.join(
+            os.path.dirname(__file__), "source", info.get("assignment", ""),
+            info.get("notebook", "") + ".ipynb",
+        )
+        if student_version is None or not os.path.isfile(path):
+            return nb, resources
+        source = nbformat.read(path, as_version=4)
+        released = student_version(source)
+
+        def squash(text):
+            return "".join(text.split())
+
+        originals = {{}}
+        for cell, mine in zip(source.cells, released.cells):
+            meta = cell.metadata.get("nbgrader", {{}})
+            if meta.get("locked") and not meta.get("solution") and meta.get("grade_id"):
+                nbgrader_text = replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, None)
+                forms = {{squash(mine.source), squash(nbgrader_text)}}
+                originals[meta["grade_id"]] = (cell.source, forms)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {{}}).get("grade_id")
+            if grade_id in originals:
+                text, forms = originals[grade_id]
+                if squash(cell.source) in forms:
+                    cell.source = text
+        return nb, resources
+
+
 c.CourseDirectory.course_id = {course_id!r}
 # Assignments released into source/ by mle-handbook: {assignments}
 
@@ -63,6 +123,16 @@ c.ClearSolutions.text_stub = {text_stub!r}
 
 # Per-cell time limit when autograding, in seconds: the largest an exercise asks for.
 c.Execute.timeout = {timeout}
+
+# Submissions left as released raise no checksum warnings (see RestoreReleasedCells).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    RestoreReleasedCells,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 
 # Feedback never shows hidden tests: not their lines, not their tracebacks or messages.
 c.GenerateFeedback.preprocessors = [
