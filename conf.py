@@ -4,6 +4,7 @@ Settings only: behaviour (notebook execution, exercise pages, the tool set-up) l
 ``mle_handbook.sphinxext``. Every non-default setting says why.
 """
 
+import os as _os
 from importlib.metadata import version as _package_version
 from importlib.resources import files as _resource_files
 from pathlib import Path as _Path
@@ -79,7 +80,8 @@ html_title = "ML Engineer Handbook (UK)"
 # (a warning, so an error under -W).
 _mathjax_files = _Path(str(_resource_files("sphinx-mathjax-offline") / "static"))
 mathjax_path = "mathjax/tex-mml-chtml.js"  # under _static/: Sphinx's default component, locally
-html_static_path = ["docs/_static", str(_mathjax_files)]
+# Relative to this folder: Sphinx records the setting in the published .buildinfo.
+html_static_path = ["docs/_static", _os.path.relpath(_mathjax_files, _os.path.dirname(__file__))]
 # Static files are copied minus exclude_patterns: MathJax's other bundles and its SVG output,
 # which no page loads, stay out of the site (14 MB of its 24 MB).
 exclude_patterns += [

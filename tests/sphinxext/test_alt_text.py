@@ -80,3 +80,18 @@ def test_figure_without_alt_text_fails_the_build_naming_the_cell(mini_project):
         r"describe it in the cell's metadata as mle_handbook\.alt",
         result.output,
     ), result.output
+
+
+def test_image_indices_count_consecutive_prints_once_as_nbconvert_merges_them():
+    from nbformat.v4 import new_code_cell, new_output
+
+    from mle_handbook.sphinxext.alt_text import image_outputs
+
+    cell = new_code_cell("for x in range(2): print(x)\nplot()")
+    cell.outputs = [
+        new_output("stream", name="stdout", text="0\n"),
+        new_output("stream", name="stdout", text="1\n"),
+        new_output("stream", name="stderr", text="warning\n"),
+        new_output("display_data", data={"image/png": "iVBORw0KGgo="}),
+    ]
+    assert image_outputs(cell) == [2]

@@ -18,6 +18,7 @@ documented events and settings; each module owns one job:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -25,10 +26,14 @@ from sphinx.application import Sphinx
 from . import alt_text, downloads, epub, execution, launch, tools
 
 STATIC = Path(__file__).parent / "static"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
-def _add_static_path(app: Sphinx, config) -> None:
-    config.html_static_path.append(str(STATIC))
+def _add_static_and_templates(app: Sphinx, config) -> None:
+    """The extension's CSS, JavaScript and layout, by paths relative to the project (Sphinx
+    records settings in the published ``.buildinfo``: no machine's folder goes there)."""
+    config.html_static_path.append(os.path.relpath(STATIC, app.confdir))
+    config.templates_path.append(os.path.relpath(TEMPLATES, app.confdir))
 
 
 def setup(app: Sphinx) -> dict:
@@ -41,7 +46,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("mle_handbook_repository_branch", "main", "env", types=[str])
 
     app.connect("config-inited", tools.make_pandoc_visible)
-    app.connect("config-inited", _add_static_path)
+    app.connect("config-inited", _add_static_and_templates)
     app.connect("config-inited", launch.check_repository_url)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
     app.connect("env-before-read-docs", execution.start_notebooks)

@@ -45,13 +45,20 @@ def alt_texts(cell) -> list[str]:
 
 
 def image_outputs(cell) -> list[int]:
-    """Indices of a cell's outputs that nbsphinx renders as an image."""
-    return [
-        index
-        for index, output in enumerate(cell.get("outputs", []))
-        if output.get("output_type") in ("display_data", "execute_result")
-        and any(kind in output.get("data", {}) for kind in IMAGE_TYPES)
-    ]
+    """Indices, as nbsphinx numbers its image files, of a cell's outputs that it renders as an
+    image. nbconvert first merges consecutive stream outputs of the same stream (its
+    ``coalesce_streams`` step), so those count once."""
+    found, index, previous = [], -1, None
+    for output in cell.get("outputs", []):
+        stream = output.get("name") if output.get("output_type") == "stream" else None
+        if stream is None or stream != previous:
+            index += 1
+        previous = stream
+        if output.get("output_type") in ("display_data", "execute_result") and any(
+            kind in output.get("data", {}) for kind in IMAGE_TYPES
+        ):
+            found.append(index)
+    return found
 
 
 def output_image_pattern(docname: str) -> re.Pattern:
