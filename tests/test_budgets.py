@@ -51,6 +51,8 @@ def test_notebooks_waiting_for_the_spark_server_start_after_the_others():
     order = execution_order(notebooks, {"spark-long", "spark-short"})
     assert order == ["medium", "short", "spark-long", "spark-short"]
     assert execution_order(notebooks)[0] == "spark-long"
+
+
 def test_notebooks_are_expected_to_finish_by_declared_time_on_each_worker():
     notebooks = {
         "long": _nb(budget_seconds=90),  # worker 1: 0-90

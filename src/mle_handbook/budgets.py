@@ -43,6 +43,8 @@ def execution_order(
         notebooks,
         key=lambda name: (name in waiting, -(budget_of(notebooks[name]).seconds or 0), name),
     )
+
+
 def finishing_order(
     notebooks: dict[str, nbformat.NotebookNode],
     waiting: set[str] | frozenset[str] = frozenset(),
