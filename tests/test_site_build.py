@@ -76,19 +76,27 @@ def _hidden_test_lines() -> dict[str, list[str]]:
         replace_regions,
     )
 
+    notebooks = {
+        path: nbformat.read(path, as_version=4)
+        for folder in ("exercises", "notebooks")
+        for path in sorted((ROOT / folder).glob("*.ipynb"))
+    }
+    # A line that any notebook also shows outside hidden tests ("raise AssertionError(") is no secret.
+    visible = "\n".join(
+        replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, None)
+        for nb in notebooks.values()
+        for cell in nb.cells
+    )
     found = {}
-    for path in sorted((ROOT / "exercises").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
+    for path, nb in notebooks.items():
+        if path.parent.name != "exercises":
+            continue
         lines = {
             line.strip()
             for cell in nb.cells
             if cell_kind(cell).autograded_test
             for line in region_lines(cell.source, (BEGIN_HIDDEN,))
         }
-        # A line the notebook also shows outside its hidden tests is no secret.
-        visible = "\n".join(
-            replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, None) for cell in nb.cells
-        )
         found[path.stem] = sorted(line for line in lines if len(line) >= 20 and line not in visible)
     return found
 
