@@ -54,3 +54,23 @@ def check_outcomes(
 def failed(outcomes: dict[str, str | None], question: str) -> list[str]:
     """grade_ids of ``question`` (the text before the first hyphen) whose checks failed."""
     return [g for g, msg in outcomes.items() if g.split("-", 1)[0] == question and msg is not None]
+
+
+def model_solution(notebook: str | Path, question: str) -> str:
+    """The source of ``<question>-solution`` without its solution markers (the model answer)."""
+    from mle_handbook.exercises.markers import without_markers
+
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell_kind(cell).grade_id == f"{question}-solution":
+            return without_markers(cell.source)
+    raise KeyError(f"no solution cell for question {question!r} in {notebook}")
+
+
+def mutate(notebook: str | Path, question: str, *pairs: str) -> str:
+    """The model answer to ``question`` with each (old, new) pair replaced; every ``old`` must be
+    there, so that a wrong answer cannot silently become the model answer when it changes."""
+    source = model_solution(notebook, question)
+    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
+        assert old in source, f"the model solution of {question} no longer contains {old!r}"
+        source = source.replace(old, new)
+    return source

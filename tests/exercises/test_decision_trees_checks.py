@@ -23,6 +23,7 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:  # tests/exercise_harness.py, also when run without the conftest
     sys.path.insert(0, str(TESTS))
 
+import exercise_harness as harness  # noqa: E402
 from exercise_harness import check_outcomes, failed  # noqa: E402
 
 from mle_handbook.exercises.markers import cell_kind, question_of  # noqa: E402
@@ -32,22 +33,11 @@ QUESTIONS = ["gini", "entropy", "impurity_decrease", "best_threshold", "tree", "
 
 
 def model_solution(question: str) -> str:
-    """The source of ``<question>-solution`` with its solution markers removed (the model answer)."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in nb.cells:
-        if cell_kind(cell).grade_id == f"{question}-solution":
-            lines = cell.source.splitlines()
-            return "\n".join(
-                line for line in lines if "### BEGIN" not in line and "### END" not in line
-            )
-    raise KeyError(question)
+    return harness.model_solution(NOTEBOOK, question)
 
 
 def mutate(question: str, old: str, new: str) -> str:
-    """The model solution of ``question`` with ``old`` replaced by ``new`` (``old`` must be there)."""
-    source = model_solution(question)
-    assert old in source, f"the model solution of {question} no longer contains {old!r}"
-    return source.replace(old, new)
+    return harness.mutate(NOTEBOOK, question, old, new)
 
 
 def run_question(tmp_path: Path, question: str, code: str) -> dict[str, str | None]:

@@ -22,6 +22,7 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:  # tests/exercise_harness.py, also when run without the conftest
     sys.path.insert(0, str(TESTS))
 
+import exercise_harness as harness  # noqa: E402
 from exercise_harness import check_outcomes, failed  # noqa: E402
 
 from mle_handbook.exercises.markers import cell_kind, question_of  # noqa: E402
@@ -37,24 +38,11 @@ pytestmark = pytest.mark.slow  # every test executes exercise cells in this proc
 
 
 def model_solution(question: str) -> str:
-    """The source of ``<question>-solution`` without its solution markers (the model answer)."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in nb.cells:
-        if cell_kind(cell).grade_id == f"{question}-solution":
-            lines = cell.source.splitlines()
-            return "\n".join(
-                line for line in lines if "### BEGIN" not in line and "### END" not in line
-            )
-    raise KeyError(question)
+    return harness.model_solution(NOTEBOOK, question)
 
 
 def mutate(question: str, *pairs: str) -> str:
-    """The model solution of ``question`` with each (old, new) pair replaced (``old`` must be there)."""
-    source = model_solution(question)
-    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
-        assert old in source, f"the model solution of {question} no longer contains {old!r}"
-        source = source.replace(old, new)
-    return source
+    return harness.mutate(NOTEBOOK, question, *pairs)
 
 
 def run_question(tmp_path: Path, question: str, code: str) -> dict[str, str | None]:

@@ -26,6 +26,7 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:  # tests/exercise_harness.py, also when run without the conftest
     sys.path.insert(0, str(TESTS))
 
+import exercise_harness as harness  # noqa: E402
 from exercise_harness import check_outcomes, failed  # noqa: E402
 
 from mle_handbook.exercises.execute import execute_file  # noqa: E402
@@ -48,24 +49,11 @@ def _close_figures():
 
 
 def model_solution(question: str) -> str:
-    """The source of ``<question>-solution`` with its solution markers removed (the model answer)."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in nb.cells:
-        if cell_kind(cell).grade_id == f"{question}-solution":
-            lines = cell.source.splitlines()
-            return "\n".join(
-                line for line in lines if "### BEGIN" not in line and "### END" not in line
-            )
-    raise KeyError(question)
+    return harness.model_solution(NOTEBOOK, question)
 
 
 def mutate(question: str, changes: list[tuple[str, str]]) -> str:
-    """The model solution of ``question`` with each ``old`` replaced by ``new`` (``old`` must be there)."""
-    source = model_solution(question)
-    for old, new in changes:
-        assert old in source, f"the model solution of {question} no longer contains {old!r}"
-        source = source.replace(old, new)
-    return source
+    return harness.mutate(NOTEBOOK, question, *[part for pair in changes for part in pair])
 
 
 def run_question(

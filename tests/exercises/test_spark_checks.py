@@ -26,6 +26,7 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:  # tests/exercise_harness.py, also when run without the conftest
     sys.path.insert(0, str(TESTS))
 
+import exercise_harness as harness  # noqa: E402
 from exercise_harness import check_outcomes, failed  # noqa: E402
 
 from mle_handbook.exercises.markers import cell_kind, question_of  # noqa: E402
@@ -38,26 +39,11 @@ SETUP_CELLS = {"imports-setup", "reference-setup"}
 
 
 def model_solution(question: str) -> str:
-    """The source of ``<question>-solution`` without its solution markers (the model answer)."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in nb.cells:
-        if cell_kind(cell).grade_id == f"{question}-solution":
-            lines = cell.source.splitlines()
-            return "\n".join(line for line in lines if "### " not in line)
-    raise KeyError(question)
+    return harness.model_solution(NOTEBOOK, question)
 
 
 def mutate(question: str, old: str, new: str, *more: str) -> str:
-    """The model solution of ``question`` with ``old`` replaced by ``new`` (``old`` must be there).
-
-    Further (old, new) pairs may follow.
-    """
-    source = model_solution(question)
-    pairs = [(old, new), *zip(more[::2], more[1::2], strict=True)]
-    for before, after in pairs:
-        assert before in source, f"the model solution of {question} no longer contains {before!r}"
-        source = source.replace(before, after)
-    return source
+    return harness.mutate(NOTEBOOK, question, old, new, *more)
 
 
 # --- wrong answers ---------------------------------------------------------------------------------
