@@ -71,6 +71,15 @@ MODULES = {
     "posix": "processes",
     "fcntl": "file descriptors",
     "resource": "the kernel's limits",
+    "timeit": "hidden code",
+    "doctest": "hidden code",
+    "cProfile": "hidden code",
+    "profile": "hidden code",
+    "pdb": "the debugger",
+    "bdb": "the debugger",
+    "trace": "hidden code",
+    "pydoc": "objects by name",
+    "joblib": "hidden code",
 }
 #: IPython: only its display tools.
 IPYTHON_ALLOWED = ("IPython.display", "IPython.core.display")
@@ -93,7 +102,8 @@ ATTRIBUTES = {
             "gi_code cr_code _getframe _current_frames __globals__ __code__ __closure__ "
             "__dict__ __subclasses__ __bases__ __base__ __mro__ __builtins__ __getattribute__ "
             "__self__ __func__ __loader__ modules meta_path path_hooks settrace setprofile "
-            "addaudithook attrgetter methodcaller"
+            "addaudithook attrgetter methodcaller path_importer_cache get_type_hints ctypeslib "
+            "ctypes read_pickle get_ipython"
         ).split(),
         "the interpreter's internals",
     ),
@@ -226,6 +236,14 @@ class _Reader(ast.NodeVisitor):
             and isinstance(node.args[0].value, int)
         ):
             self.add("open() of a file descriptor", "the kernel's own connections")
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("eval", "query"):
+            text = node.args[0] if node.args else None
+            if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                tree = python_ast(text.value.replace("@", ""))
+                if tree is not None:
+                    self.visit(tree)
+            else:
+                self.add(f".{node.func.attr} of a computed text", "code this reading cannot see")
         if isinstance(node.func, ast.Name) and node.func.id in NAMED_ACCESS:
             name = node.args[1] if len(node.args) > 1 else None
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
@@ -256,13 +274,33 @@ class _Reader(ast.NodeVisitor):
             and node.attr in OS_FUNCTIONS
         ):
             self.add(f"os.{node.attr}", "processes and signals")
-        if node.attr in BUILTINS and node.attr != "get_ipython":
-            self.add(f".{node.attr}", BUILTINS[node.attr])
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and "/proc" in node.value:
+        self._path(node.value)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        self._path(_folded(node))
+        self.generic_visit(node)
+
+    def _path(self, text) -> None:
+        if isinstance(text, str) and ("/proc" in text or text.strip("/") == "proc"):
             self.add("the path /proc", "other processes")
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        if node.arg == "allow_pickle":
+            self.add("allow_pickle", "hidden code")
+        self.generic_visit(node)
+
+
+def _folded(node: ast.AST) -> str | None:
+    """The text of a sum of string constants (``'/pr' + 'oc'``), or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _folded(node.left), _folded(node.right)
+        return left + right if left is not None and right is not None else None
+    return None
 
 
 def _magic_roots(tree: ast.AST) -> set[int]:
