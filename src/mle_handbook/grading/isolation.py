@@ -13,8 +13,9 @@ Three levels, the first available is used (:func:`level`):
     namespace where the system allows them); ``/dev/shm`` stays shared.
 ``none``
     Neither works (macOS, Windows, containers without namespaces): the grader says so once per
-    run and refuses to run, rather than grade, code that reaches into processes, signals or the
-    kernel's messaging (see :mod:`.reach`), so that one submission still cannot harm another.
+    run, refuses to run code that reaches into processes, signals or the kernel's messaging (see
+    :mod:`.reach`), and runs one kernel at a time with none started ahead, so that one submission
+    still cannot harm another.
 
 A Spark exercise keeps the network (its kernels must reach the run's Spark Connect server).
 Each level is tried once per process with a trivial command, so a ``bwrap`` that exists but is
@@ -35,7 +36,8 @@ LEVELS = ("bubblewrap", "unshare", "none")
 PROTECTS = {
     "bubblewrap": "own PID namespace and /proc, no network, private /dev/shm",
     "unshare": "own PID namespace and /proc, no network",
-    "none": "no OS isolation: code that reaches processes or the kernel's messaging is not run",
+    "none": "no OS isolation: code that reaches processes or the kernel's messaging is not run, "
+    "one kernel at a time",
 }
 
 
@@ -107,6 +109,7 @@ def notice(chosen: str) -> str | None:
     return (
         "warning: kernels are not isolated by the operating system (neither bubblewrap nor "
         "unshare can make namespaces here): submissions whose code reaches into processes, "
-        "signals or the kernel's messaging are not run and get status review; install "
-        "bubblewrap (apt install bubblewrap) for full isolation"
+        "signals or the kernel's messaging are not run and get status review, and one "
+        "submission is graded at a time; install bubblewrap (apt install bubblewrap) for full "
+        "isolation"
     )

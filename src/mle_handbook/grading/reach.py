@@ -80,6 +80,7 @@ MODULES = {
     "trace": "hidden code",
     "pydoc": "objects by name",
     "joblib": "hidden code",
+    "webbrowser": "processes",
 }
 #: IPython: only its display tools.
 IPYTHON_ALLOWED = ("IPython.display", "IPython.core.display")
@@ -103,7 +104,8 @@ ATTRIBUTES = {
             "__dict__ __subclasses__ __bases__ __base__ __mro__ __builtins__ __getattribute__ "
             "__self__ __func__ __loader__ modules meta_path path_hooks settrace setprofile "
             "addaudithook attrgetter methodcaller path_importer_cache get_type_hints ctypeslib "
-            "ctypes read_pickle get_ipython"
+            "ctypes read_pickle get_ipython create_subprocess_exec create_subprocess_shell "
+            "subprocess_exec subprocess_shell"
         ).split(),
         "the interpreter's internals",
     ),

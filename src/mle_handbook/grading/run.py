@@ -176,6 +176,8 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
             prepared.append((submission, failed(submission, context, exc), None))
     # Spare kernels warm up on the cores the jobs leave idle (at least one, to hide start-up).
     spares = max(1, min(jobs, (os.cpu_count() or 1) - jobs + 1))
+    if context["isolation"] == "none":
+        spares = 0  # no kernel waits beside a running submission that could reach it
     pool = KernelPool(
         assemble(context["source"], context["source"]),
         spares=spares,
@@ -272,6 +274,7 @@ def grade(
     notice = isolation.notice(chosen)
     if notice:
         print(notice, file=sys.stderr)
+        jobs = 1  # one kernel at a time: no neighbour for a submission to reach
     context = {
         "hidden_text": HiddenText(assemble(source, source)),
         "isolation": chosen,
