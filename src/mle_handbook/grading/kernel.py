@@ -25,7 +25,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from ..exercises.execute import KERNEL_ARGUMENTS
 from . import isolation
-from .outputs import Outputs, Reply, cut
+from .outputs import Outputs, Reply, cut, parent_id
 from .sandbox import Limits, Scratch, read_roots
 
 
@@ -147,7 +147,7 @@ class Kernel:
                 msg = await self.kc.shell_channel.get_msg(timeout=0)
             except Empty:
                 return
-            if msg.get("parent_header", {}).get("msg_id") in self.answered:
+            if parent_id(msg) in self.answered:
                 self.forged_replies += 1
 
     async def alive(self) -> bool:
@@ -286,13 +286,14 @@ class Kernel:
                         msg = await kc.shell_channel.get_msg(timeout=0)
                     except Empty:
                         break
-                    parent = msg.get("parent_header", {}).get("msg_id")
+                    parent = parent_id(msg)
                     if parent in self.answered or (parent == msg_id and shell_reply is not None):
                         # A second reply to one request can only have been forged by the code
                         # that ran (it holds the kernel's key).
                         self.forged_replies += 1
                     elif parent == msg_id:
-                        shell_reply = msg["content"]
+                        content = msg.get("content")
+                        shell_reply = content if isinstance(content, dict) else {"status": "error"}
         self.answered.add(msg_id)
         if kept["truncated"]:
             reply.outputs.append(
@@ -312,8 +313,9 @@ class Kernel:
                 reply.ename = reply.ename or cut(shell_reply.get("ename", "Error"), 200)
                 reply.evalue = reply.evalue or cut(shell_reply.get("evalue", ""))
                 if not reply.traceback:
-                    lines = shell_reply.get("traceback") or []
-                    reply.traceback = [cut(line) for line in list(lines)[-200:]]
+                    lines = shell_reply.get("traceback")
+                    lines = lines if isinstance(lines, list) else []
+                    reply.traceback = [cut(line) for line in lines[-200:]]
         return reply
 
     async def _exit_code(self) -> int | None:

@@ -43,8 +43,8 @@ class Reply:
 
 
 def _size(value) -> int:
-    """Characters an output value takes, whatever its type (text, JSON, a list of lines)."""
-    if isinstance(value, str):
+    """Characters an output value takes, whatever its type (text, bytes, JSON, a list of lines)."""
+    if isinstance(value, str | bytes | bytearray | memoryview):
         return len(value)
     try:
         return len(json.dumps(value, default=str))
@@ -55,6 +55,20 @@ def _size(value) -> int:
 def cut(text, limit: int = _TEXT_LIMIT) -> str:
     text = str(text)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def plain_text(expression, default: str = "") -> str:
+    """The ``text/plain`` of a user expression's result (``default`` when it is not well formed)."""
+    data = expression.get("data") if isinstance(expression, dict) else None
+    value = data.get("text/plain") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else default
+
+
+def parent_id(msg) -> str | None:
+    """The id of the request a message answers (None for one that is not well formed)."""
+    parent = msg.get("parent_header") if isinstance(msg, dict) else None
+    value = parent.get("msg_id") if isinstance(parent, dict) else None
+    return value if isinstance(value, str) else None
 
 
 class Outputs:
@@ -98,12 +112,11 @@ class Outputs:
         kind = msg.get("msg_type")
         if kind == "stream":
             size = _size(content.get("text", ""))
-        elif kind == "status":
-            size = 0
         else:
-            size = _size(content) + sum(len(b) for b in msg.get("buffers") or [])
+            buffers = msg.get("buffers")
+            size = _size(content) + sum(_size(b) for b in buffers if isinstance(buffers, list))
         self.total += size
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+        if parent_id(msg) != msg_id:
             return False
         if kind == "status":
             return content.get("execution_state") == "idle"
@@ -125,7 +138,10 @@ class Outputs:
             reply.error_shown = True
             reply.ename = cut(content.get("ename", "Error"), 200)
             reply.evalue = cut(content.get("evalue", ""))
-            reply.traceback = [cut(line) for line in list(content.get("traceback") or [])[-200:]]
+            lines = content.get("traceback")
+            reply.traceback = [
+                cut(line) for line in (lines if isinstance(lines, list) else [])[-200:]
+            ]
         elif kind == "clear_output":
             reply.outputs.clear()
             kept["chars"] = 0

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .assemble import Assembly
 from .kernel import Kernel
+from .outputs import plain_text
 from .sandbox import Limits, Scratch
 
 #: The in-kernel guard, as one module: its snapshot structures, then the guard itself.
@@ -100,7 +101,7 @@ async def warm_kernel(
             user_expressions={"report": f"{module}.report", "confined": f"{module}.confined"},
         )
         values = {
-            k: v.get("data", {}).get("text/plain", "")
+            k: plain_text(v)
             for k, v in reply.user_expressions.items()
             if isinstance(v, dict) and v.get("status") == "ok"
         }

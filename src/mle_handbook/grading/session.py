@@ -41,6 +41,7 @@ from ..exercises.results import (
 from .analysis import HiddenText
 from .assemble import Assembly, RunCell
 from .kernel import Reply
+from .outputs import plain_text
 from .pool import GraderError, Warm
 from .sandbox import Limits
 
@@ -158,7 +159,7 @@ class Session:
                 f"before {cell.grade_id or f'cell {cell.number}'}: the guard could not be reached"
             )
             return False
-        text = result.get("data", {}).get("text/plain", "''")
+        text = plain_text(result, "''")
         try:
             text = ast.literal_eval(text)
         except (ValueError, SyntaxError):
@@ -283,7 +284,7 @@ class Session:
             reply.status == "ok"
             and isinstance(echoed, dict)
             and echoed.get("status") == "ok"
-            and echoed.get("data", {}).get("text/plain") == repr(nonce)
+            and plain_text(echoed) == repr(nonce)
         )
         if completed and not reply.error_shown and guarded:
             return outcome(PASSED, "")
