@@ -262,3 +262,24 @@ def test_feedback_page_fits_a_phone_and_says_marks_so_far_only_while_marking(gra
         assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     assert "Marks so far:" in waiting
     assert "Marks:" in done and "so far" not in done
+
+
+def test_the_grade_sheets_are_written_when_one_row_cannot_be_rendered(tmp_path):
+    from mle_handbook.grading.report import write_reports
+    from mle_handbook.grading.results import Question, SubmissionResult
+
+    class Broken(SubmissionResult):
+        def question_mark(self, question):
+            raise RuntimeError("cannot render")
+
+    questions = [Question("square", (("square-examples", 2.0),), ())]
+    good = SubmissionResult("101", "a.ipynb", "graded")
+    bad = Broken("\udce9-102", "b.ipynb", "graded")  # and an id that is not valid UTF-8
+    files, problems = write_reports(tmp_path, [good, bad], questions, "squares")
+    rows = _rows(files["grades"])
+    assert [(r["student_id"], r["status"]) for r in rows] == [
+        ("101", "graded"),
+        ("\\xe9-102", "error"),
+    ]
+    assert "could not be written" in rows[1]["file"]
+    assert problems and "\\xe9-102" in problems[0]  # its feedback page could not be made either
