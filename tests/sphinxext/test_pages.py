@@ -81,7 +81,7 @@ def test_outputs_lose_the_notebook_folder_and_keep_everything_else(tmp_path):
         new_output("stream", name="stdout", text=f"FileScan csv [file:{folder}/data/events.csv]\n"),
         new_output("execute_result", data={"text/plain": f"'{folder}'"}, execution_count=1),
     ]
-    cleaned = pages.without_machine_paths(new_notebook(cells=[cell]), folder)
+    cleaned = pages.reproducible(new_notebook(cells=[cell]), folder)
     outputs = cleaned.cells[0].outputs
     assert outputs[0]["text"] == "FileScan csv [data/events.csv]\n"
     assert outputs[1]["data"]["text/plain"] == "'.'"
@@ -95,3 +95,24 @@ def test_a_helper_cell_that_draws_something_stays_in_view(squares_solution):
     nb.cells[1].outputs = [new_output("display_data", data={"image/png": "iVBORw0KGgo="})]
     sources = [cell.source for cell in _decorated(nb).cells]
     assert not any("How your answers are checked" in s for s in sources)
+
+
+def test_outputs_merge_split_prints_and_renumber_spark_ids_by_first_appearance(tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    plan = (
+        "== Physical Plan ==\n+- Exchange hashpartitioning(region#70, 4), [plan_id=7843]\n"
+        "   +- Scan [region#70,amount#71L]\n"
+    )
+    cell = new_code_cell("df.explain()")
+    cell.outputs = [
+        new_output("stream", name="stdout", text="a\n"),
+        new_output("stream", name="stdout", text=["b\n"]),
+        new_output("stream", name="stdout", text=plan),
+    ]
+    outputs = pages.reproducible(new_notebook(cells=[cell]), tmp_path).cells[0].outputs
+    assert len(outputs) == 1
+    assert outputs[0]["text"] == (
+        "a\nb\n== Physical Plan ==\n+- Exchange hashpartitioning(region#1, 4), [plan_id=2]\n"
+        "   +- Scan [region#1,amount#3L]\n"
+    )

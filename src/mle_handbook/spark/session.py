@@ -37,6 +37,9 @@ SESSION_CONF = {
     "spark.sql.csv.parser.columnPruning.enabled": "false",
     # The default (200) is for clusters; a laptop's data fits a few tasks.
     "spark.sql.shuffle.partitions": "4",
+    # Whole file locations in query plans (the default cuts them at 100 characters, so how much
+    # of a path shows would depend on the folder the notebook runs in).
+    "spark.sql.maxMetadataStringLength": "1000",
 }
 
 #: JVM options for every driver the handbook starts itself (embedded sessions and the build's

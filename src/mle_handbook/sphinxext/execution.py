@@ -196,7 +196,7 @@ def use_executed_notebook(app, docname: str, source: list[str]) -> None:
     for data in project_meta(result.notebook).get("data", []):
         app.env.note_dependency(str((Path(app.env.doc2path(docname)).parent / data).resolve()))
     folder = Path(app.env.doc2path(docname)).parent
-    result.notebook = pages.without_machine_paths(result.notebook, folder)
+    result.notebook = pages.reproducible(result.notebook, folder)
     page = pages.decorate(result, docname=docname, config=app.config, builder=app.builder.name)
     if epub.is_epub(app):
         page = epub.xhtml_safe_outputs(page)

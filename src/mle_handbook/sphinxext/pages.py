@@ -14,6 +14,7 @@ import copy
 import html
 import os
 import posixpath
+import re
 import tempfile
 from pathlib import Path
 
@@ -183,36 +184,75 @@ def decorate_notebook(
     return nb
 
 
-def without_machine_paths(nb: nbformat.NotebookNode, folder: str | Path) -> nbformat.NotebookNode:
-    """``nb`` with the notebook's own folder taken out of its outputs (paths relative to the
-    notebook, as Spark's plans would show them had it been started there) and the system's
-    temporary folder written as ``/tmp``: two builds in two folders, or on two machines, then
-    publish the same page."""
+#: Numbers Spark gives expressions and plan nodes (``region#70``, ``[plan_id=7843]``): counters
+#: of the JVM, which every notebook of a build shares, so they depend on what ran before.
+_SPARK_IDS = re.compile(r"(?<=#)\d+|(?<=plan_id=)\d+")
+
+
+def _renumber_spark_ids(text: str) -> str:
+    """Spark's expression and plan ids in ``text`` renumbered 1, 2, … by first appearance, so
+    that the same id still means the same column and every build prints the same plan."""
+    if "== Physical Plan ==" not in text:
+        return text
+    numbers: dict[str, str] = {}
+    return _SPARK_IDS.sub(lambda m: numbers.setdefault(m.group(0), str(len(numbers) + 1)), text)
+
+
+def _coalesce_streams(outputs: list) -> list:
+    """Consecutive outputs of one stream merged into one, as nbconvert does before rendering:
+    how a kernel happened to split printed text never changes the published notebook."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = _text(previous["text"]) + _text(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def reproducible(nb: nbformat.NotebookNode, folder: str | Path) -> nbformat.NotebookNode:
+    """``nb`` with outputs that every build prints alike, wherever and whenever it runs: the
+    notebook's own folder taken out (paths relative to the notebook, as Spark's plans would show
+    them had it been started there), the system's temporary folder written as ``/tmp``, stream
+    outputs merged, and Spark's ids renumbered."""
     folder = os.path.abspath(folder)
     replacements = [(f"file:{folder}{os.sep}", ""), (f"{folder}{os.sep}", ""), (folder, ".")]
     temporary = os.path.realpath(tempfile.gettempdir())
     if temporary != "/tmp":
         replacements.append((temporary, "/tmp"))
 
-    def clean(text):
-        if isinstance(text, list):
-            return [clean(part) for part in text]
-        if not isinstance(text, str):
-            return text
+    def clean(value):
+        if isinstance(value, list):
+            value = "".join(value) if all(isinstance(v, str) for v in value) else value
+        if not isinstance(value, str):
+            return value
         for old, new in replacements:
-            text = text.replace(old, new)
-        return text
+            value = value.replace(old, new)
+        return _renumber_spark_ids(value)
 
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        for output in cell.get("outputs", []):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = _coalesce_streams(cell.get("outputs", []))
+        for output in cell.outputs:
             if "text" in output:
                 output["text"] = clean(output["text"])
             for mime, value in output.get("data", {}).items():
                 if mime.startswith("text/") or mime == "image/svg+xml":
                     output["data"][mime] = clean(value)
             if "traceback" in output:
-                output["traceback"] = clean(output["traceback"])
+                output["traceback"] = [clean(line) for line in output["traceback"]]
     return nb
 
 
