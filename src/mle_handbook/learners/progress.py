@@ -94,8 +94,12 @@ def render_exercise(ex: ExerciseProgress) -> str:
         lines.append(f"  note: {note}")
     summary = f"  points so far: {_points(ex.earned)} of {_points(ex.checked_points)}"
     if ex.later_points:
+        written = sum(r.points for r in ex.rows if r.status == BY_HAND)
+        hidden = sum(r.points for r in ex.rows if r.status == HIDDEN)
+        parts = [f"{_points(written)} from written answers"] if written else []
+        parts += [f"{_points(hidden)} from checks that run only at grading"] if hidden else []
         summary += (
-            f" (and {_points(ex.later_points)} more from hidden tests and written answers, "
+            f" (and {_points(ex.later_points)} more: {' and '.join(parts)}, "
             "counted when your work is graded)"
         )
     lines.append(summary)
