@@ -56,12 +56,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests conf.py
-	$(BIN)/ruff format --check src tests conf.py
+	$(BIN)/ruff check src tests benchmarks conf.py
+	$(BIN)/ruff format --check src tests benchmarks conf.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tests conf.py
-	$(BIN)/ruff format src tests conf.py
+	$(BIN)/ruff check --fix src tests benchmarks conf.py
+	$(BIN)/ruff format src tests benchmarks conf.py
 
 # About half an hour; BENCH_ARGS="--runs 1 --grading 0 --no-rtd" for a quick look.
 BENCH_ARGS ?=

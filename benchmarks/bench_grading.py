@@ -12,7 +12,7 @@ The same files are then graded by :func:`mle_handbook.grading.run.grade` with ``
 ``jobs=2`` (without the model-answer check, which is timed separately) and by ``nbgrader
 autograde``; the result says how long each took, the throughput, the ratio to nbgrader, and whether
 every autograded mark agrees. :func:`nbgrader_autograde` is also what the nbgrader compatibility
-test uses (:mod:`mle_handbook.grading.nbgrader`). ``python benchmarks/bench_grading.py --out DIR``
+test uses (``benchmarks/nbgrader_course.py``). ``python benchmarks/bench_grading.py --out DIR``
 prints the result as JSON.
 """
 
@@ -28,8 +28,7 @@ import time
 from pathlib import Path
 
 import nbformat
-
-from mle_handbook.grading.nbgrader import (
+from nbgrader_course import (  # benchmarks/nbgrader_course.py
     KINDS,
     autograded_ids,
     make_submissions,
@@ -37,6 +36,7 @@ from mle_handbook.grading.nbgrader import (
     nbgrader_course,
     spark_for,
 )
+
 from mle_handbook.grading.release import find_exercises
 
 

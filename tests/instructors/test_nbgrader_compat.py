@@ -8,14 +8,18 @@ a correct, a partly correct and a wrong submission made from nbgrader's student 
 from __future__ import annotations
 
 import html
+import sys
 
 import nbformat
 import pytest
-from conftest import FIXTURES, exercise_paths
+from conftest import FIXTURES, ROOT, exercise_paths
 
 from mle_handbook.bundles import learner_files
 from mle_handbook.grading.analysis import hidden_text
-from mle_handbook.grading.nbgrader import (
+from mle_handbook.grading.run import grade
+
+sys.path.insert(0, str(ROOT / "benchmarks"))  # nbgrader_course.py: shared with the grading bench
+from nbgrader_course import (  # noqa: E402
     autograded_ids,
     make_submissions,
     nbgrader_autograde,
@@ -23,7 +27,6 @@ from mle_handbook.grading.nbgrader import (
     nbgrader_feedback,
     spark_for,
 )
-from mle_handbook.grading.run import grade
 
 pytestmark = pytest.mark.slow
 

@@ -44,7 +44,6 @@ STUB_LINE = CODE_STUB.splitlines()[-1]
 NOT_COPIED = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", MANIFEST)
 
 
-
 class ProgressError(Exception):
     """Progress cannot be reported at all (no working folder, no exercises)."""
 
@@ -216,7 +215,9 @@ def _check_row(cell, number: int, check, failure: CellFailure | None, stub: bool
     return row
 
 
-def rows_of(nb: nbformat.NotebookNode, result: ExecutionResult) -> tuple[list[CheckResult], list[str]]:
+def rows_of(
+    nb: nbformat.NotebookNode, result: ExecutionResult
+) -> tuple[list[CheckResult], list[str]]:
     """One row per graded cell of the learner's notebook, and notes on other failing cells."""
     stubs = {
         question_of(cell_kind(c).grade_id)

@@ -1,4 +1,6 @@
-"""nbgrader's own commands on a course that ``release --nbgrader`` wrote, for a second opinion.
+"""nbgrader's own commands on a course that ``release --nbgrader`` wrote: the nbgrader
+compatibility tests' and the grading benchmark's way to get nbgrader's opinion of the same
+submissions (not part of the package: instructors run nbgrader's commands themselves).
 
 :func:`nbgrader_course` releases an exercise into a course and runs ``generate_assignment``;
 :func:`make_submissions` derives correct, partly correct and wrong submissions from nbgrader's
@@ -24,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from ..exercises.markers import cell_kind
-from .release import release
+from mle_handbook.exercises.markers import cell_kind
+from mle_handbook.grading.release import release
 
 KINDS = ("correct", "partial", "wrong")
 
