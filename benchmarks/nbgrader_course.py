@@ -82,12 +82,12 @@ def spark_for(source: nbformat.NotebookNode) -> Iterator[str | None]:
     Both graders then reach the same server, so the comparison measures the graders, not how each
     starts Spark.
     """
-    from .run import uses_spark
+    from mle_handbook.grading.run import uses_spark
 
     if not uses_spark(source) or os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER"):
         yield os.environ.get("SPARK_REMOTE")
         return
-    from ..spark.server import ConnectServer
+    from mle_handbook.spark.server import ConnectServer
 
     with ConnectServer() as server:
         yield server.url
