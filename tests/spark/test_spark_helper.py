@@ -102,6 +102,7 @@ def test_session_settings_are_all_runtime_sql_settings():
         "spark.sql.session.timeZone",
         "spark.sql.csv.parser.columnPruning.enabled",
         "spark.sql.shuffle.partitions",
+        "spark.sql.maxMetadataStringLength",
     }
     assert spark_helper.SESSION_CONF["spark.sql.session.timeZone"] == "UTC"
     assert spark_helper.SESSION_CONF["spark.sql.csv.parser.columnPruning.enabled"] == "false"
