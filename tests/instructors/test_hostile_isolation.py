@@ -22,6 +22,7 @@ from mle_handbook.grading.run import grade
 from mle_handbook.grading.sandbox import Limits
 
 from .conftest import submission
+from .rows import marks, row
 
 pytestmark = pytest.mark.slow
 
@@ -181,16 +182,6 @@ def attacked(helpers_exercise, tmp_path_factory):
     run = grade(helpers_exercise, folder, out_dir, jobs=2, limits=limits, progress=False)
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
     return run, out_dir, before == after
-
-
-def row(run, student):
-    [result] = [r for r in run.results if r.student_id == student]
-    return result
-
-
-def marks(run, student) -> dict[str, float]:
-    result = row(run, student)
-    return {q.name: result.question_mark(q) for q in run.questions}
 
 
 def test_kernels_run_in_their_own_namespaces_where_the_system_allows(attacked):

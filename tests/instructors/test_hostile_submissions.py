@@ -19,6 +19,7 @@ from mle_handbook.grading.run import grade
 from mle_handbook.grading.sandbox import Limits
 
 from .conftest import submission
+from .rows import marks, row
 
 pytestmark = pytest.mark.slow
 
@@ -295,16 +296,6 @@ def hostile_run(helpers_exercise, tmp_path_factory):
     limits = Limits(timeout=10, memory_mb=2048, max_output_chars=1_000_000, interrupt_grace=2)
     run = grade(helpers_exercise, folder, out_dir, jobs=2, limits=limits, progress=False)
     return run, before, _digest(folder), out_dir
-
-
-def row(run, student):
-    [result] = [r for r in run.results if r.student_id == student]
-    return result
-
-
-def marks(run, student) -> dict[str, float]:
-    result = row(run, student)
-    return {q.name: result.question_mark(q) for q in run.questions}
 
 
 def test_honest_answers_earn_full_automatic_marks(hostile_run):
