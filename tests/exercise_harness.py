@@ -74,3 +74,15 @@ def mutate(notebook: str | Path, question: str, *pairs: str) -> str:
         assert old in source, f"the model solution of {question} no longer contains {old!r}"
         source = source.replace(old, new)
     return source
+
+
+def assert_all_pass(outcomes: dict[str, str | None], questions: list[str]) -> None:
+    """Every check passed, and every question in ``questions`` had a check that ran."""
+    from mle_handbook.exercises.markers import question_of
+
+    problems = {key: message for key, message in outcomes.items() if message is not None}
+    assert not problems, f"correct answers were rejected: {problems}"
+    for question in questions:
+        assert any(question_of(key) == question for key in outcomes), (
+            f"no checks ran for {question}"
+        )
