@@ -3,7 +3,7 @@
 Registered in ``conf.py`` as ``mle_handbook.sphinxext``. Everything goes through Sphinx's
 documented events and settings; each module owns one job:
 
-- :mod:`.tools`: makes pandoc (from pypandoc-binary) visible to nbsphinx;
+- :mod:`.tools`: sets up pandoc for nbsphinx and pybtex's plugins for the citations;
 - :mod:`.execution`: hands the notebooks Sphinx is about to read to :mod:`mle_handbook.runner`
   (executed in parallel, or taken from the execution cache, while the prose is read), reports
   failures in one readable block per notebook, and gives nbsphinx the executed copy;
@@ -46,6 +46,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("mle_handbook_repository_branch", "main", "env", types=[str])
 
     app.connect("config-inited", tools.make_pandoc_visible)
+    app.connect("config-inited", tools.register_bibtex_plugins)
     app.connect("config-inited", _add_static_and_templates)
     app.connect("config-inited", launch.check_repository_url)
     app.connect("env-get-outdated", execution.failed_notebooks_are_outdated)
