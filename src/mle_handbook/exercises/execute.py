@@ -7,13 +7,11 @@ long tracebacks) naming the notebook, the cell, the grade_id and the exception.
 
 from __future__ import annotations
 
-import atexit
 import copy
 import os
 import re
 import shutil
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,10 +69,6 @@ class ExecutionResult:
     @property
     def ok(self) -> bool:
         return not self.failures
-
-    @property
-    def checks_passed(self) -> int:
-        return sum(c.status == PASSED for c in self.checks)
 
     def report(self) -> str:
         """One readable block: which notebook, which cells and checks, which exceptions."""
@@ -153,8 +147,7 @@ def execute_notebook(
     def on_cell_start(cell, cell_index, **_):
         current["index"] = cell_index
 
-    setup = _kernel_setup(kernel_name, cwd, extra_arguments)
-    km, sockets = _take_kernel_started_ahead(setup) or _kernel_manager(kernel_name)
+    km, sockets = _kernel_manager(kernel_name)
     client = NotebookClient(
         nb,
         km=km,
@@ -195,118 +188,12 @@ def execute_notebook(
     return ExecutionResult(str(path), nb, failures, checks, elapsed)
 
 
-def exit_with_parent(parent: int) -> None:
-    """Worker-process initializer: end this worker once the process that started it has ended,
-    also when that process ended without shutting its workers down (``os._exit`` after a
-    configuration error, a crash); otherwise the worker would wait for work forever, holding the
-    build's output streams open."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        _shut_down_kernels_started_ahead()  # os._exit runs no atexit handler
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def warm_up() -> None:
-    """Nothing: a worker process that runs it has imported this module (and nbclient with it),
-    so that its first notebook does not wait for that."""
-
-
-def start_worker(parent: int, folders: tuple[str, ...] = (), started=None) -> None:
-    """Worker-process initializer: :func:`exit_with_parent`; then, if ``folders`` are given, the
-    n-th worker to start (``started``, a shared counter) starts a kernel ahead in the n-th folder
-    (:func:`start_kernel_ahead`)."""
-    exit_with_parent(parent)
-    if not folders or started is None:
-        return
-    with started.get_lock():
-        n, started.value = started.value, started.value + 1
-    if n < len(folders):
-        start_kernel_ahead(folders[n])
-
-
-#: What nbclient adds to the kernel's arguments when it starts an IPython kernel itself
-#: (``NotebookClient.ipython_hist_file``'s default): no history database on disk.
-HISTORY_ARGUMENT = "--HistoryManager.hist_file=:memory:"
-
-#: Kernels this process started ahead (:func:`start_kernel_ahead`), each with how it was started.
-_STARTED_AHEAD: list[tuple[tuple, AsyncKernelManager, str]] = []
-
-
 def _kernel_manager(kernel_name: str) -> tuple[AsyncKernelManager, str]:
     """A kernel manager whose kernel will talk over IPC sockets in a private folder (no TCP ports,
     and no "running over TCP without encryption" warning from every kernel), and that folder."""
     sockets = tempfile.mkdtemp(prefix="mle-handbook-kernel-")
     km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
     return km, sockets
-
-
-def _kernel_setup(kernel_name: str, cwd, extra_arguments) -> tuple:
-    """Everything a kernel's start depends on: its kernel, folder, arguments and environment."""
-    folder = os.path.abspath(cwd) if cwd else os.getcwd()
-    return kernel_name, folder, tuple(extra_arguments), tuple(sorted(os.environ.items()))
-
-
-def start_kernel_ahead(
-    cwd: str | Path, kernel_name: str = "python3", extra_arguments=KERNEL_ARGUMENTS
-) -> None:
-    """Start a kernel now, exactly as :func:`execute_notebook` would for a notebook in ``cwd``,
-    and keep it for the first such notebook this process executes (in a build, a kernel takes
-    about a second to start, which then overlaps Sphinx's own start). A notebook that needs
-    another folder, kernel or environment gets a fresh kernel as usual; a kernel never used is
-    shut down when the process ends."""
-    setup = _kernel_setup(kernel_name, cwd, extra_arguments)
-    km, sockets = _kernel_manager(kernel_name)
-    try:
-        run_sync(km.start_kernel)(
-            extra_arguments=[*extra_arguments, HISTORY_ARGUMENT], cwd=setup[1]
-        )
-    except Exception:  # noqa: BLE001 - the notebook then starts its own kernel, which reports it
-        shutil.rmtree(sockets, ignore_errors=True)
-        return
-    if not _STARTED_AHEAD:
-        atexit.register(_shut_down_kernels_started_ahead)
-    _STARTED_AHEAD.append((setup, km, sockets))
-
-
-def _take_kernel_started_ahead(setup: tuple) -> tuple[AsyncKernelManager, str] | None:
-    for index, (started, km, sockets) in enumerate(_STARTED_AHEAD):
-        if started == setup:
-            del _STARTED_AHEAD[index]
-            if run_sync(km.is_alive)():
-                return km, sockets
-            _shut_down(km, sockets)
-    return None
-
-
-def _shut_down(km: AsyncKernelManager, sockets: str) -> None:
-    try:
-        run_sync(km.shutdown_kernel)(now=True)
-    except Exception:  # noqa: BLE001 - already gone
-        pass
-    shutil.rmtree(sockets, ignore_errors=True)
-
-
-def _shut_down_kernels_started_ahead() -> None:
-    while _STARTED_AHEAD:
-        _, km, sockets = _STARTED_AHEAD.pop()
-        _shut_down(km, sockets)
-
-
-def execute_in_environment(
-    nb: nbformat.NotebookNode, environ: dict[str, str | None], **kwargs
-) -> ExecutionResult:
-    """:func:`execute_notebook` after setting (or, for None, removing) environment variables that
-    the kernel inherits. For a worker process, which outlives one notebook."""
-    for name, value in environ.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    return execute_notebook(nb, **kwargs)
 
 
 def execute_file(path: str | Path, **kwargs) -> ExecutionResult:
