@@ -7,7 +7,7 @@ import builtins
 import dis
 import types
 
-from mle_handbook.grading.pool import GUARD_SOURCE
+from mle_handbook.grading.runner import GUARD_SOURCE
 
 
 def _global_names(code: types.CodeType):

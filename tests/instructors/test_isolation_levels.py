@@ -13,9 +13,8 @@ import pytest
 
 from mle_handbook.grading import isolation
 from mle_handbook.grading.assemble import assemble
-from mle_handbook.grading.pool import KernelPool
 from mle_handbook.grading.run import grade
-from mle_handbook.grading.runner import run_assembly
+from mle_handbook.grading.runner import KernelPool, run_assembly
 from mle_handbook.grading.sandbox import Limits
 
 from .conftest import submission

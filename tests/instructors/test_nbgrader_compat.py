@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES, ROOT, exercise_paths
 
 from mle_handbook.bundles import learner_files
-from mle_handbook.grading.analysis import hidden_text
+from mle_handbook.exercises.markers import BEGIN_HIDDEN, region_lines
 from mle_handbook.grading.run import grade
 
 sys.path.insert(0, str(ROOT / "benchmarks"))  # nbgrader_course.py: shared with the grading bench
@@ -79,7 +79,13 @@ def test_nbgrader_feedback_on_the_released_course_never_shows_hidden_tests(tmp_p
     nbgrader_autograde(course, exercise.stem, files)
     pages = nbgrader_feedback(course, exercise.stem)
     assert sorted(pages) == sorted(made)
-    hidden = [line for c in source.cells if c.cell_type == "code" for line in hidden_text(c.source)]
+    hidden = [
+        line.strip()
+        for c in source.cells
+        if c.cell_type == "code"
+        for line in region_lines(c.source, (BEGIN_HIDDEN,))
+        if line.strip()
+    ]
     assert hidden, "the fixture has hidden tests"
     for student, page in pages.items():
         page = html.unescape(page)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mle_handbook.grading.reach import off_limits_uses, review_reasons
+from mle_handbook.grading.prepare import off_limits_uses
+from mle_handbook.grading.reach import review_reasons
 
 HONEST = {
     "bare expression": "def gini(labels):\n    return 0.5\ngini",

@@ -17,7 +17,7 @@ from mle_handbook.grading.assemble import (
     imported_modules,
     read_submission,
 )
-from mle_handbook.grading.scan import flags
+from mle_handbook.grading.reach import flags
 from mle_handbook.grading.submissions import discover, student_id_from
 
 from .conftest import helpers_notebook, submission

@@ -11,7 +11,7 @@ import ast
 import functools
 import warnings
 
-from ..exercises.markers import BEGIN_HIDDEN, END_HIDDEN, marker_lines, region_lines
+from ..exercises.markers import BEGIN_HIDDEN, END_HIDDEN, marker_lines
 
 
 @functools.lru_cache(maxsize=4096)
@@ -94,6 +94,32 @@ def imported_modules(source: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def import_aliases(trees: list[ast.AST]) -> dict[str, tuple[str, str]]:
+    """Local name -> ``(module, attribute)`` for every import in ``trees``: ``import numpy as np``
+    gives ``np -> ("numpy", "")``, ``from a.b import c as d`` gives ``d -> ("a.b", "c")``."""
+    aliases: dict[str, tuple[str, str]] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    top = alias.name.split(".")[0]
+                    aliases[alias.asname or top] = (alias.name if alias.asname else top, "")
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if alias.name != "*":
+                        aliases[alias.asname or alias.name] = (node.module, alias.name)
+    return aliases
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a name or a chain of attributes on a name; None for anything else."""
+    chain = []
+    while isinstance(node, ast.Attribute):
+        chain.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(chain)]) if isinstance(node, ast.Name) else None
+
+
 def attribute_paths(sources: list[str]) -> list[str]:
     """``module:attr.attr`` for every attribute chain on an imported name (``np.testing.x`` with
     ``import numpy as np`` gives ``numpy:testing.x``).
@@ -101,33 +127,17 @@ def attribute_paths(sources: list[str]) -> list[str]:
     The guard follows them at set-up so that sub-modules the checks reach by attribute (and that a
     package loads lazily) are in its snapshot before any student code runs.
     """
-    aliases: dict[str, str] = {}
-    trees = [t for t in (python_ast(s) for s in sources) if t is not None]
+    trees = [t for t in map(python_ast, sources) if t is not None]
+    aliases = import_aliases(trees)
+    paths = set()
     for tree in trees:
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    aliases[alias.asname or alias.name.split(".")[0]] = (
-                        alias.name if alias.asname else alias.name.split(".")[0]
-                    )
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    if alias.name != "*":
-                        aliases[alias.asname or alias.name] = f"{node.module}:{alias.name}"
-    paths: list[str] = []
-    for tree in trees:
-        for node in ast.walk(tree):
-            chain = []
-            while isinstance(node, ast.Attribute):
-                chain.append(node.attr)
-                node = node.value
-            if not chain or not isinstance(node, ast.Name) or node.id not in aliases:
-                continue
-            target = aliases[node.id]
-            module, _, first = target.partition(":")
-            attrs = ([first] if first else []) + chain[::-1]
-            paths.append(f"{module}:{'.'.join(attrs)}")
-    return sorted(set(paths))
+            name = dotted(node) if isinstance(node, ast.Attribute) else None
+            head, _, rest = (name or "").partition(".")
+            if head in aliases:
+                module, attribute = aliases[head]
+                paths.add(f"{module}:{'.'.join(filter(None, (attribute, rest)))}")
+    return sorted(paths)
 
 
 def hidden_lines(source: str) -> frozenset[int]:
@@ -143,11 +153,6 @@ def hidden_lines(source: str) -> frozenset[int]:
     if start is not None:  # an unclosed region runs to the end (validation refuses it anyway)
         hidden.update(range(start, len(source.splitlines()) + 1))
     return frozenset(hidden)
-
-
-def hidden_text(source: str) -> list[str]:
-    """The hidden-test lines of a test cell (stripped, blank lines left out)."""
-    return [line.strip() for line in region_lines(source, (BEGIN_HIDDEN,)) if line.strip()]
 
 
 class HiddenText:

@@ -76,7 +76,6 @@ class Assembly:
     manual: list[ManualAnswer] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     extra_cells: int = 0
-    ignored_ids: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
     #: Modules the exercise's own cells import, their top-level packages, and the attribute chains
     #: the cells follow from them (see :func:`attribute_paths`).
@@ -168,8 +167,11 @@ def _grade_id(cell) -> str | None:
     return None
 
 
-def _match(source: nbformat.NotebookNode, submission: nbformat.NotebookNode):
-    """Map each submission cell to a source cell index (or None), and find duplicates."""
+def _match(source: nbformat.NotebookNode, submission: nbformat.NotebookNode, *, metadata=True):
+    """Map each submission cell to a source cell index (or None), and find foreign grade ids.
+
+    Without ``metadata`` (for a notebook that lost nbgrader's), cells match by cell ``id`` only.
+    """
     source_by_gid = {
         cell_kind(c).grade_id: i for i, c in enumerate(source.cells) if cell_kind(c).grade_id
     }
@@ -182,18 +184,17 @@ def _match(source: nbformat.NotebookNode, submission: nbformat.NotebookNode):
     taken: set[int] = set()
     foreign: list[str] = []
     for cell in submission.cells:
-        gid = _grade_id(cell)
+        gid = _grade_id(cell) if metadata else None
         index = None
         if gid is not None:
             index = source_by_gid.get(gid)
             if index is None:
                 foreign.append(gid)
-        elif (
-            cell.get("id") in source_by_id
-            and not cell_kind(source.cells[source_by_id[cell["id"]]]).grade_id
+        elif cell.get("id") in source_by_id and not (
+            metadata and cell_kind(source.cells[source_by_id[cell["id"]]]).grade_id
         ):
             index = source_by_id[cell["id"]]
-        else:
+        elif metadata:
             candidates = [i for i in plain_by_text.get(cell.source.strip(), []) if i not in taken]
             index = candidates[0] if candidates else None
         if index is not None and index in taken:
@@ -202,20 +203,6 @@ def _match(source: nbformat.NotebookNode, submission: nbformat.NotebookNode):
             taken.add(index)
         matched.append(index)
     return matched, foreign
-
-
-def _match_by_cell_id(source, submission) -> list[int | None]:
-    """For a submission without nbgrader metadata: match solution cells by their cell ``id``."""
-    ids = {c.get("id"): i for i, c in enumerate(source.cells) if c.get("id")}
-    matched, taken = [], set()
-    for cell in submission.cells:
-        index = ids.get(cell.get("id"))
-        if index in taken:
-            index = None
-        if index is not None:
-            taken.add(index)
-        matched.append(index)
-    return matched
 
 
 def assemble(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) -> Assembly:
@@ -233,7 +220,7 @@ def assemble(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) -
 
     found_solutions = answers_found(matched)
     if not any(_grade_id(c) for c in submission.cells):
-        by_id = _match_by_cell_id(source, submission)
+        by_id, _ = _match(source, submission, metadata=False)
         if answers_found(by_id):
             matched, foreign = by_id, []
             found_solutions = answers_found(matched)
@@ -289,45 +276,26 @@ def assemble(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) -
                 manual.append(ManualAnswer(kind.grade_id, kind.points or 0.0, text, answered))
             if cell.cell_type == "code" and mine is not None:
                 cells.append(RunCell("answer", text, number, kind.grade_id))
-        elif cell.cell_type == "code" and kind.autograded_test:
-            if mine is None:
-                edited.append(f"{kind.grade_id} (deleted)")
-            elif mine.source.strip() not in (cell.source.strip(), stubs.cells[i].source.strip()):
-                edited.append(kind.grade_id)
-            cells.append(
-                RunCell(
-                    "test",
-                    cell.source,
-                    number,
-                    kind.grade_id,
-                    kind.points or 0.0,
-                    tuple(n for n in bound_names(cell.source) if n not in solution_names),
-                    hidden_lines(cell.source),
-                )
-            )
-            imports += imported_modules(cell.source)
         elif cell.cell_type == "code" and not kind.is_nbgrader:
             # An unlocked scratch cell: the student's territory, as in nbgrader.
             if mine is not None and mine.source.strip():
                 cells.append(RunCell("answer", mine.source, number))
         elif cell.cell_type == "code":
-            if (
-                kind.locked
-                and mine is not None
-                and mine.source.strip()
-                not in (
-                    cell.source.strip(),
-                    stubs.cells[i].source.strip(),
-                )
-            ):
-                edited.append(kind.grade_id)
+            test = kind.autograded_test
+            if test and mine is None:
+                edited.append(f"{kind.grade_id} (deleted)")
+            elif (test or kind.locked) and mine is not None:
+                if mine.source.strip() not in (cell.source.strip(), stubs.cells[i].source.strip()):
+                    edited.append(kind.grade_id)
             cells.append(
                 RunCell(
-                    "exercise",
+                    "test" if test else "exercise",
                     cell.source,
                     number,
                     kind.grade_id,
-                    names=tuple(n for n in bound_names(cell.source) if n not in solution_names),
+                    (kind.points or 0.0) if test else 0.0,
+                    tuple(n for n in bound_names(cell.source) if n not in solution_names),
+                    hidden_lines(cell.source) if test else frozenset(),
                 )
             )
             imports += imported_modules(cell.source)
@@ -344,7 +312,6 @@ def assemble(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) -
         manual=manual,
         missing=missing,
         extra_cells=sum(len(v) for v in extras_after.values()),
-        ignored_ids=sorted(set(foreign)),
         edited=edited,
         imports=tuple(imports),
         packages=tuple(dict.fromkeys(m.split(".")[0] for m in imports)),

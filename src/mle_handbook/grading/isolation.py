@@ -30,8 +30,6 @@ import shutil
 import subprocess
 import sys
 
-LEVELS = ("bubblewrap", "unshare", "none")
-
 #: What each level protects against, for the summary and the guide.
 PROTECTS = {
     "bubblewrap": "own PID namespace and /proc, no network, private /dev/shm",
@@ -79,8 +77,16 @@ def _unshare(network: bool) -> list[str] | None:
     return [*argv, "--"]
 
 
+def choose(*, network: bool = False, wanted: bool | str | None = None) -> tuple[str, list[str]]:
+    """The isolation level kernels get on this machine (``bubblewrap``, ``unshare`` or ``none``):
+    the first that works, or only ``wanted`` (``none`` when it does not work here, or when
+    ``wanted`` is False); and the command line that runs a kernel at that level."""
+    name, argv = _choice(network, None if wanted in (None, True) else wanted)
+    return name, list(argv)
+
+
 @functools.cache
-def _choice(network: bool, wanted: str | None) -> tuple[str, tuple[str, ...]]:
+def _choice(network: bool, wanted: str | bool | None) -> tuple[str, tuple[str, ...]]:
     if sys.platform.startswith("linux"):
         for name, make in (("bubblewrap", _bwrap), ("unshare", _unshare)):
             if wanted not in (None, name):
@@ -91,25 +97,16 @@ def _choice(network: bool, wanted: str | None) -> tuple[str, tuple[str, ...]]:
     return "none", ()
 
 
-def level(*, network: bool = False, wanted: str | None = None) -> str:
-    """The isolation level kernels get on this machine (``bubblewrap``, ``unshare`` or ``none``):
-    the first that works, or only ``wanted`` (``none`` when it does not work here)."""
-    return _choice(network, None if wanted in (None, True) else wanted)[0]
+def level(*, network: bool = False, wanted: bool | str | None = None) -> str:
+    """The level :func:`choose` chooses."""
+    return choose(network=network, wanted=wanted)[0]
 
 
-def prefix(*, network: bool = False, wanted: str | None = None) -> list[str]:
-    """The command line that runs a kernel isolated (empty at level ``none``)."""
-    return list(_choice(network, None if wanted in (None, True) else wanted)[1])
-
-
-def notice(chosen: str) -> str | None:
-    """The one-time warning for a run without OS isolation (None when kernels are isolated)."""
-    if chosen != "none":
-        return None
-    return (
-        "warning: kernels are not isolated by the operating system (neither bubblewrap nor "
-        "unshare can make namespaces here): submissions whose code reaches into processes, "
-        "signals or the kernel's messaging are not run and get status review, and one "
-        "submission is graded at a time; install bubblewrap (apt install bubblewrap) for full "
-        "isolation"
-    )
+#: The one-time warning for a run without OS isolation.
+NOTICE = (
+    "warning: kernels are not isolated by the operating system (neither bubblewrap nor "
+    "unshare can make namespaces here): submissions whose code reaches into processes, "
+    "signals or the kernel's messaging are not run and get status review, and one "
+    "submission is graded at a time; install bubblewrap (apt install bubblewrap) for full "
+    "isolation"
+)

@@ -24,8 +24,8 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from ..exercises.execute import KERNEL_ARGUMENTS
-from . import isolation
-from .outputs import Outputs, Reply, cut, parent_id
+from . import isolation, outputs
+from .outputs import Reply, parent_id
 from .sandbox import Limits, Scratch, read_roots
 
 
@@ -41,7 +41,7 @@ class _OneSpec(KernelSpecManager):
 
 
 class Kernel:
-    """One grading kernel in one :class:`Scratch` folder; use ``async with``."""
+    """One grading kernel in one :class:`Scratch` folder."""
 
     def __init__(
         self,
@@ -55,16 +55,14 @@ class Kernel:
         self.limits = limits
         self.env = scratch.environment(env)
         self.hidden = hidden or []
-        self.isolation = (
-            isolation.level(network=limits.network, wanted=limits.isolate)
-            if limits.isolate
-            else "none"
+        self.isolation, self.prefix = isolation.choose(
+            network=limits.network, wanted=limits.isolate
         )
         self.km: AsyncKernelManager | None = None
         self.kc = None
         self.context: zmq.asyncio.Context | None = None
         self.pgid: int | None = None
-        self.outputs = Outputs(limits)
+        self.output = 0  # characters of output received, against the cap
         self.log = scratch.run / "kernel.log"
         self._monitors: list = []
         #: Requests already answered, and replies that came again for one of them (forged).
@@ -72,10 +70,7 @@ class Kernel:
         self.forged_replies = 0
 
     def _argv(self) -> list[str]:
-        argv = []
-        if self.isolation != "none":
-            argv = isolation.prefix(network=self.limits.network, wanted=self.isolation)
-        argv += [sys.executable, "-m", "mle_handbook.grading.launcher"]
+        argv = [*self.prefix, sys.executable, "-m", "mle_handbook.grading.launcher"]
         if self.isolation != "none":
             argv += ["--own-group"]
         if self.limits.memory_mb:
@@ -140,15 +135,9 @@ class Kernel:
 
     async def drain(self) -> None:
         """Read what the kernel sent after the last reply (a late forged reply counts)."""
-        if self.kc is None:
-            return
-        while True:
-            try:
-                msg = await self.kc.shell_channel.get_msg(timeout=0)
-            except Empty:
-                return
-            if parent_id(msg) in self.answered:
-                self.forged_replies += 1
+        if self.kc is not None:
+            for msg in await _pending(self.kc.shell_channel):
+                self.forged_replies += parent_id(msg) in self.answered
 
     async def alive(self) -> bool:
         return self.km is not None and await self.km.is_alive()
@@ -183,17 +172,6 @@ class Kernel:
         if self.context is not None:
             self.context.destroy(linger=0)
             self.context = None
-
-    async def __aenter__(self) -> Kernel:
-        try:
-            await self.start()
-        except BaseException:
-            await self.kill()
-            raise
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.kill()
 
     # -- running code -----------------------------------------------------------------------
 
@@ -237,7 +215,6 @@ class Kernel:
             stop_on_error=False,
         )
         reply = Reply("ok")
-        kept = {"chars": 0, "truncated": False}
         shell_reply = None
         idle = False
         deadline = monotonic() + timeout
@@ -261,7 +238,7 @@ class Kernel:
                 reply.killed = True
                 break
             events = dict(await poller.poll(min(remaining, 1.0) * 1000))
-            if await self._disconnected() or self.outputs.total > self.limits.max_output_chars:
+            if await self._disconnected() or self.output > self.limits.max_output_chars:
                 await self.kill()
                 reply.status, reply.killed = "output-limit", True
                 break
@@ -270,22 +247,15 @@ class Kernel:
                 reply.exit_code = await self._exit_code()
                 break
             if kc.iopub_channel.socket in events:
-                while True:
-                    try:
-                        msg = await kc.iopub_channel.get_msg(timeout=0)
-                    except Empty:
-                        break
-                    idle |= self.outputs.on_iopub(msg, msg_id, reply, kept)
-                if self.outputs.total > self.limits.max_output_chars:
+                for msg in await _pending(kc.iopub_channel):
+                    self.output += outputs.size(msg)
+                    idle |= outputs.on_iopub(msg, msg_id, reply)
+                if self.output > self.limits.max_output_chars:
                     await self.kill()
                     reply.status, reply.killed = "output-limit", True
                     break
             if kc.shell_channel.socket in events:
-                while True:
-                    try:
-                        msg = await kc.shell_channel.get_msg(timeout=0)
-                    except Empty:
-                        break
+                for msg in await _pending(kc.shell_channel):
                     parent = parent_id(msg)
                     if parent in self.answered or (parent == msg_id and shell_reply is not None):
                         # A second reply to one request can only have been forged by the code
@@ -295,14 +265,6 @@ class Kernel:
                         content = msg.get("content")
                         shell_reply = content if isinstance(content, dict) else {"status": "error"}
         self.answered.add(msg_id)
-        if kept["truncated"]:
-            reply.outputs.append(
-                {
-                    "output_type": "stream",
-                    "name": "stdout",
-                    "text": "\n[output truncated by the grader]\n",
-                }
-            )
         if shell_reply is not None:
             reply.execution_count = shell_reply.get("execution_count")
             expressions = shell_reply.get("user_expressions")
@@ -310,12 +272,7 @@ class Kernel:
             if reply.status == "ok":
                 reply.status = "ok" if shell_reply.get("status") == "ok" else "error"
             if shell_reply.get("status") != "ok":
-                reply.ename = reply.ename or cut(shell_reply.get("ename", "Error"), 200)
-                reply.evalue = reply.evalue or cut(shell_reply.get("evalue", ""))
-                if not reply.traceback:
-                    lines = shell_reply.get("traceback")
-                    lines = lines if isinstance(lines, list) else []
-                    reply.traceback = [cut(line) for line in lines[-200:]]
+                reply.take_error(shell_reply, keep=True)
         return reply
 
     async def _exit_code(self) -> int | None:
@@ -323,3 +280,13 @@ class Kernel:
             return await self.km.provisioner.poll() if self.km and self.km.provisioner else None
         except Exception:  # noqa: BLE001
             return None
+
+
+async def _pending(channel) -> list[dict]:
+    """The messages waiting on a channel, without waiting for more."""
+    messages = []
+    while True:
+        try:
+            messages.append(await channel.get_msg(timeout=0))
+        except Empty:
+            return messages

@@ -1,6 +1,10 @@
 """Read a submission before any of it runs: choose its file, assemble what will run, and read its
-code for what needs a person (:mod:`.reach`: status ``review``; off-limits calls and the
-:mod:`.scan` flags: the ``flags`` column).
+code for what needs a person (:mod:`.reach`: status ``review``; its flags and off-limits calls:
+the ``flags`` column).
+
+**Off limits.** An exercise declares, per solution cell, the dotted names an answer may not use
+(``"mle_handbook": {"off_limits": {"gini-solution": ["sklearn_impurity", ...]}}``);
+:func:`off_limits_uses` finds them however they were imported.
 
 A submission that cannot run (not a notebook, another exercise) gets its final result here; so
 does one that needs review when kernels are not isolated (it is not run at all, see
@@ -9,8 +13,11 @@ does one that needs review when kernels are not isolated (it is not run at all, 
 
 from __future__ import annotations
 
+import ast
+
 from ..exercises.markers import project_meta, question_of
-from . import reach, scan
+from . import reach
+from .analysis import dotted, import_aliases, python_ast
 from .assemble import Assembly, InvalidNotebook, WrongExercise, assemble, read_submission
 from .results import SubmissionResult, manual_marks, unrun_checks
 from .submissions import Submission, printable
@@ -69,7 +76,7 @@ def prepare(submission: Submission, context: dict):
         result.feedback_notes.append(text.capitalize() + ".")
     if assembly.extra_cells:
         result.notes.append(f"{assembly.extra_cells} code cell(s) added by the student ran too")
-    result.flags = scan.flags(assembly.student_code)
+    result.flags = reach.flags(assembly.student_code)
     result.flags += off_limits(assembly, context)
     student = [c.source for c in assembly.cells if c.kind in ("answer", "extra")]
     reasons = reach.review_reasons(student, local_modules=context["local_modules"])
@@ -105,9 +112,9 @@ def off_limits(assembly: Assembly, context: dict) -> list[str]:
         # The answer, and helpers the student added in cells of their own, may not use them.
         others = [c.source for c in answers if c is not cell]
         extra = [c.source for c in answers if c.kind == "extra"]
-        used = reach.off_limits_uses(cell.source, names, exercise + others)
+        used = off_limits_uses(cell.source, names, exercise + others)
         for source in extra:
-            used += reach.off_limits_uses(source, names, exercise + others)
+            used += off_limits_uses(source, names, exercise + others)
         if used:
             flags.append(
                 f"off limits in {question_of(cell.grade_id)}: {', '.join(dict.fromkeys(used))}"
@@ -123,3 +130,40 @@ def failed(submission: Submission, context: dict, exc: Exception) -> SubmissionR
         unrun_checks(context["questions"], "not run: the grader failed"),
         notes=[f"grader error: {type(exc).__name__}: {printable(str(exc))}"],
     )
+
+
+def _same_or_inside(used: str, banned: str) -> bool:
+    if used == banned or used.startswith(banned + "."):
+        return True
+    # A class or function re-exported higher up: sklearn.tree.DecisionTreeClassifier is also
+    # sklearn.tree._classes.DecisionTreeClassifier; compare package and final name.
+    return (
+        "." in banned
+        and used.split(".")[0] == banned.split(".")[0]
+        and (used.rsplit(".", 1)[-1] == banned.rsplit(".", 1)[-1])
+    )
+
+
+def off_limits_uses(answer: str, banned: list[str], context: list[str]) -> list[str]:
+    """The names of ``banned`` that ``answer`` uses; imports in ``context`` (the exercise's cells
+    and the student's other cells) and in ``answer`` resolve local names to dotted ones."""
+    tree = python_ast(answer)
+    if tree is None or not banned:
+        return []
+    aliases = import_aliases([t for t in map(python_ast, context) if t is not None] + [tree])
+    found: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute | ast.Name) and (name := dotted(node)):
+            head, _, rest = name.partition(".")
+            full = ".".join(filter(None, (*aliases.get(head, (head, "")), rest)))
+            for banned_name in banned:
+                if _same_or_inside(full, banned_name) or (
+                    "." not in banned_name and banned_name == name
+                ):
+                    found[banned_name] = None
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                for banned_name in banned:
+                    if _same_or_inside(f"{node.module}.{alias.name}", banned_name):
+                        found[banned_name] = None
+    return list(found)

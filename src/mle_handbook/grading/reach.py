@@ -1,5 +1,5 @@
 """What a submission's code reaches, read before it runs: reasons for a person to review it, and
-uses of library calls an exercise puts off limits.
+flags worth a look.
 
 **Review.** A check runs in the same process as the student's code, so that code could, in
 principle, forge the kernel's reply to the grader (it holds the kernel's signing key), undo the
@@ -13,9 +13,10 @@ guide, "What the grader defends against"). Honest answers to the handbook's exer
 any of it: printing, warnings, ``atexit``, matplotlib (``%matplotlib inline`` too) and reading the
 exercise's data files are not reasons.
 
-**Off limits.** An exercise declares, per solution cell, the dotted names an answer may not use
-(``"mle_handbook": {"off_limits": {"gini-solution": ["sklearn_impurity", ...]}}``);
-:func:`off_limits_uses` finds them however they were imported.
+**Flags.** :func:`flags` points a person at constructs that reach into the interpreter, the kernel
+or the file system (the ``flags`` column). They change no mark and prove nothing (``open(`` may
+read a data file, ``exit(`` may be a typo), but a determined attempt to defeat the in-process
+checks (see :mod:`.guard`) is likely to be noticed.
 """
 
 from __future__ import annotations
@@ -23,103 +24,69 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import re
 import sys
 
 from .analysis import python_ast
 
+
+def _reasons(groups: dict[str, str]) -> dict[str, str]:
+    """``{"the reason": "name name ..."}`` as ``{name: "the reason"}``."""
+    return {name: why for why, names in groups.items() for name in names.split()}
+
+
 #: Modules whose import is a reason for review (top-level names).
-MODULES = {
-    "ipykernel": "the kernel's messaging",
-    "jupyter_client": "the kernel's messaging",
-    "jupyter_core": "the kernel's messaging",
-    "zmq": "the kernel's messaging",
-    "comm": "the kernel's messaging",
-    "tornado": "the kernel's messaging",
-    "traitlets": "the kernel's configuration",
-    "socket": "sockets",
-    "_socket": "sockets",
-    "gc": "the garbage collector",
-    "ctypes": "raw memory",
-    "_ctypes": "raw memory",
-    "cffi": "raw memory",
-    "mmap": "raw memory",
-    "inspect": "frames and code objects",
-    "dis": "code objects",
-    "types": "code and function objects",
-    "marshal": "hidden code",
-    "pickle": "hidden code",
-    "_pickle": "hidden code",
-    "cloudpickle": "hidden code",
-    "dill": "hidden code",
-    "shelve": "hidden code",
-    "copyreg": "hidden code",
-    "importlib": "dynamic imports",
-    "runpy": "hidden code",
-    "code": "hidden code",
-    "codeop": "hidden code",
-    "zipimport": "dynamic imports",
-    "pkgutil": "dynamic imports",
-    "builtins": "the builtins",
-    "signal": "signals",
-    "_signal": "signals",
-    "subprocess": "processes",
-    "_posixsubprocess": "processes",
-    "pty": "processes",
-    "multiprocessing": "processes",
-    "concurrent": "processes",
-    "psutil": "processes",
-    "posix": "processes",
-    "fcntl": "file descriptors",
-    "resource": "the kernel's limits",
-    "timeit": "hidden code",
-    "doctest": "hidden code",
-    "cProfile": "hidden code",
-    "profile": "hidden code",
-    "pdb": "the debugger",
-    "bdb": "the debugger",
-    "trace": "hidden code",
-    "pydoc": "objects by name",
-    "joblib": "hidden code",
-    "webbrowser": "processes",
-}
+MODULES = _reasons(
+    {
+        "the kernel's messaging": "ipykernel jupyter_client jupyter_core zmq comm tornado",
+        "the kernel's configuration": "traitlets",
+        "sockets": "socket _socket",
+        "the garbage collector": "gc",
+        "raw memory": "ctypes _ctypes cffi mmap",
+        "frames and code objects": "inspect",
+        "code objects": "dis",
+        "code and function objects": "types",
+        "hidden code": "marshal pickle _pickle cloudpickle dill shelve copyreg runpy code codeop "
+        "timeit doctest cProfile profile trace joblib",
+        "dynamic imports": "importlib zipimport pkgutil",
+        "the builtins": "builtins",
+        "signals": "signal _signal",
+        "processes": "subprocess _posixsubprocess pty multiprocessing concurrent psutil posix "
+        "webbrowser",
+        "file descriptors": "fcntl",
+        "the kernel's limits": "resource",
+        "the debugger": "pdb bdb",
+        "objects by name": "pydoc",
+    }
+)
 #: IPython: only its display tools.
 IPYTHON_ALLOWED = ("IPython.display", "IPython.core.display")
 
 #: Attribute names that reach the kernel's messaging, the guard, frames or processes.
-ATTRIBUTES = {
-    **dict.fromkeys(
-        (
-            "kernel session get_parent parent_header pub_socket pub_thread iopub_socket "
-            "iopub_thread shell_stream shell_streams control_stream control_thread shell_socket "
-            "send_multipart displayhook display_pub excepthook set_custom_exc ast_transformers "
-            "input_transformers_post input_transformers_cleanup comm_manager user_ns_hidden "
-            "run_cell run_cell_async run_code"
-        ).split(),
-        "the kernel's messaging",
-    ),
-    **dict.fromkeys(
-        (
-            "f_back f_globals f_locals f_builtins f_code tb_frame gi_frame cr_frame ag_frame "
-            "gi_code cr_code _getframe _current_frames __globals__ __code__ __closure__ "
-            "__dict__ __subclasses__ __bases__ __base__ __mro__ __builtins__ __getattribute__ "
-            "__self__ __func__ __loader__ modules meta_path path_hooks settrace setprofile "
-            "addaudithook attrgetter methodcaller path_importer_cache get_type_hints ctypeslib "
-            "ctypes read_pickle get_ipython create_subprocess_exec create_subprocess_shell "
-            "subprocess_exec subprocess_shell"
-        ).split(),
-        "the interpreter's internals",
-    ),
-}
+ATTRIBUTES = _reasons(
+    {
+        "the kernel's messaging": "kernel session get_parent parent_header pub_socket pub_thread "
+        "iopub_socket iopub_thread shell_stream shell_streams control_stream control_thread "
+        "shell_socket send_multipart displayhook display_pub excepthook set_custom_exc "
+        "ast_transformers input_transformers_post input_transformers_cleanup comm_manager "
+        "user_ns_hidden run_cell run_cell_async run_code",
+        "the interpreter's internals": "f_back f_globals f_locals f_builtins f_code tb_frame "
+        "gi_frame cr_frame ag_frame gi_code cr_code _getframe _current_frames __globals__ "
+        "__code__ __closure__ __dict__ __subclasses__ __bases__ __base__ __mro__ __builtins__ "
+        "__getattribute__ __self__ __func__ __loader__ modules meta_path path_hooks settrace "
+        "setprofile addaudithook attrgetter methodcaller path_importer_cache get_type_hints "
+        "ctypeslib ctypes read_pickle get_ipython create_subprocess_exec "
+        "create_subprocess_shell subprocess_exec subprocess_shell",
+    }
+)
 #: Attributes with a leading underscore that are public API (``os._exit`` only stops the kernel).
 PUBLIC = {"_exit", "_asdict", "_replace", "_fields", "_make"}
 #: ``os`` functions that reach processes, signals or raw file descriptors.
 OS_FUNCTIONS = set(
-    (
-        "system popen fork forkpty kill killpg getppid setsid setpgid setpgrp execv execve execl "
-        "execle execlp execlpe execvp execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve "
-        "spawnvp spawnvpe posix_spawn posix_spawnp dup dup2 fdopen write pidfd_open "
-        "register_at_fork startfile"
-    ).split()
+    "system popen fork forkpty kill killpg getppid setsid setpgid setpgrp execv execve execl "
+    "execle execlp execlpe execvp execvpe spawnl spawnle spawnlp spawnlpe spawnv spawnve "
+    "spawnvp spawnvpe posix_spawn posix_spawnp dup dup2 fdopen write pidfd_open "
+    "register_at_fork startfile".split()
 )
 #: Builtins that run hidden code or reach objects by computed names.
 BUILTINS = {
@@ -330,72 +297,42 @@ def review_reasons(sources: list[str], *, local_modules: set[str] = frozenset())
     return list(reader.reasons)
 
 
-# -- off-limits calls ----------------------------------------------------------------------------
+# -- flags ---------------------------------------------------------------------------------------
+
+#: (flag, pattern) pairs; the flag is what the grade sheet and the instructor's notes show.
+PATTERNS: tuple[tuple[str, str], ...] = (
+    (
+        "frame access",
+        r"\bsys\._getframe\b|\binspect\.(?:currentframe|stack|getouterframes)\b|\bf_back\b|\bf_globals\b|\bf_locals\b",
+    ),
+    ("tracing", r"\b(?:sys|threading)\.set(?:trace|profile)\b"),
+    (
+        "IPython internals",
+        r"\bget_ipython\s*\(|\bset_custom_exc\b|\bevents\.register\b|\bast_transformers\b",
+    ),
+    ("builtins", r"\b__builtins__\b|\bimport\s+builtins\b|\bbuiltins\."),
+    ("interpreter hooks", r"\bsys\.(?:excepthook|displayhook|stdout|stderr|modules|meta_path)\b"),
+    ("code objects", r"\b__code__\b|\bCodeType\b|\b__globals__\b"),
+    ("dynamic code", r"\b(?:exec|eval|compile)\s*\(|\b__import__\s*\(|\bimportlib\b"),
+    ("object graph", r"\bgc\.get_(?:objects|referrers|referents)\b|\bctypes\b"),
+    ("exiting", r"\bos\._exit\b|\bsys\.exit\b|(?<![\w.])(?:exit|quit)\s*\("),
+    (
+        "processes",
+        r"\bsubprocess\b|\bos\.(?:system|popen|fork|kill|exec\w*)\b|\bsignal\.signal\b|\bmultiprocessing\b",
+    ),
+    (
+        "files",
+        r"\bopen\s*\(|\bPath\s*\(|\bos\.(?:remove|unlink|rename|replace|walk|listdir|scandir)\b|\bshutil\.|\bglob\b",
+    ),
+    (
+        "monkeypatching",
+        r"^\s*(?:np|numpy|math|sklearn|pd|pandas|scipy|numbers|random)\.[\w.]+\s*=[^=]|\bsetattr\s*\(",
+    ),
+    ("swallowed errors", r"except\s*(?:BaseException|AssertionError)?\s*:\s*(?:\n\s*)?pass\b"),
+)
+_COMPILED = tuple((flag, re.compile(p, re.M)) for flag, p in PATTERNS)
 
 
-def _aliases(trees: list[ast.AST]) -> dict[str, str]:
-    """Local name -> dotted name, from every import in ``trees``."""
-    aliases: dict[str, str] = {}
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        aliases[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".")[0]
-                        aliases[top] = top
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    if alias.name != "*":
-                        aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return aliases
-
-
-def _dotted(node: ast.AST) -> str | None:
-    chain = []
-    while isinstance(node, ast.Attribute):
-        chain.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    return ".".join([node.id, *reversed(chain)])
-
-
-def _same_or_inside(used: str, banned: str) -> bool:
-    if used == banned or used.startswith(banned + "."):
-        return True
-    # A class or function re-exported higher up: sklearn.tree.DecisionTreeClassifier is also
-    # sklearn.tree._classes.DecisionTreeClassifier; compare package and final name.
-    return (
-        "." in banned
-        and used.split(".")[0] == banned.split(".")[0]
-        and (used.rsplit(".", 1)[-1] == banned.rsplit(".", 1)[-1])
-    )
-
-
-def off_limits_uses(answer: str, banned: list[str], context: list[str]) -> list[str]:
-    """The names of ``banned`` that ``answer`` uses; imports in ``context`` (the exercise's cells
-    and the student's other cells) and in ``answer`` resolve local names to dotted ones."""
-    tree = python_ast(answer)
-    if tree is None or not banned:
-        return []
-    trees = [t for t in (python_ast(s) for s in context) if t is not None] + [tree]
-    aliases = _aliases(trees)
-    found: dict[str, None] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute | ast.Name):
-            dotted = _dotted(node)
-            if dotted is None:
-                continue
-            head, _, rest = dotted.partition(".")
-            full = aliases.get(head, head) + (f".{rest}" if rest else "")
-            for name in banned:
-                if _same_or_inside(full, name) or (("." not in name) and dotted == name):
-                    found[name] = None
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            for alias in node.names:
-                for name in banned:
-                    if _same_or_inside(f"{node.module}.{alias.name}", name):
-                        found[name] = None
-    return list(found)
+def flags(code: str) -> list[str]:
+    """The flags whose pattern occurs in ``code``, in the order of :data:`PATTERNS`."""
+    return [flag for flag, regex in _COMPILED if regex.search(code)]

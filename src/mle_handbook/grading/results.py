@@ -15,7 +15,6 @@ import nbformat
 from ..exercises.markers import cell_kind, question_of
 from ..exercises.results import NOT_RUN, CheckResult
 from .assemble import ManualAnswer
-from .session import RunOutcome
 
 #: Every status, most serious first: a submission gets the first that applies.
 STATUSES: dict[str, str] = {
@@ -112,22 +111,6 @@ class SubmissionResult:
         return [g for g, m in self.manual.items() if m.result == "needs-marking"]
 
 
-def status_of(outcome: RunOutcome) -> str:
-    if outcome.review:
-        return "review"
-    if outcome.tampering:
-        return "tampered"
-    if outcome.crashes:
-        return "crashed"
-    if outcome.timeouts:
-        return "timeout"
-    if outcome.memory:
-        return "memory-limit"
-    if outcome.output_limit:
-        return "output-limit"
-    return "graded"
-
-
 def manual_marks(answers: list[ManualAnswer]) -> dict[str, ManualMark]:
     """Manually graded answers; an unanswered one scores 0 straight away (nbgrader's rule)."""
     return {
@@ -143,10 +126,6 @@ def unrun_checks(questions: list[Question], message: str) -> dict[str, CheckResu
     return {g: CheckResult(g, p, NOT_RUN, message) for q in questions for g, p in q.tests}
 
 
-def _format(value: float) -> str:
-    return f"{value:g}"
-
-
 def format_mark(value: float) -> str:
     """Marks as grade sheets show them: ``3``, ``2.5``."""
-    return _format(round(value, 6))
+    return f"{round(value, 6):g}"

@@ -19,6 +19,7 @@ Nothing a submission does stops the run: every submission gets a row with a stat
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
 import dataclasses
 import os
@@ -37,13 +38,12 @@ from . import isolation, report
 from .analysis import HiddenText
 from .assemble import Assembly, assemble
 from .prepare import failed, prepare
-from .results import SubmissionResult, questions_of, status_of, unrun_checks
-from .runner import GraderError, KernelPool, run_assembly
+from .release import find_exercises
+from .results import SubmissionResult, questions_of, unrun_checks
+from .runner import KernelPool, run_assembly
 from .sandbox import Limits
+from .session import GraderError
 from .submissions import Submission, discover
-
-#: Where exercises live, for ``grade("decision-trees", ...)``.
-EXERCISES_DIR = Path("exercises")
 
 
 class SourceCheckFailed(RuntimeError):
@@ -86,19 +86,6 @@ class GradeRun:
         return report.summary(self.results, self.questions, skipped=self.skipped, extra=extra)
 
 
-def resolve_exercise(exercise: str | Path) -> Path:
-    """An exercise given by path or by name (``decision-trees`` → ``exercises/decision-trees.ipynb``)."""
-    path = Path(exercise)
-    if path.suffix == ".ipynb" and path.is_file():
-        return path
-    for candidate in (EXERCISES_DIR / f"{exercise}.ipynb", EXERCISES_DIR / str(exercise)):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"no exercise {exercise!r} (give a path to its .ipynb or run from the repository)"
-    )
-
-
 def uses_spark(nb: nbformat.NotebookNode) -> bool:
     """The exercise says so (``mle_handbook.spark``) or its code imports PySpark."""
     return bool(project_meta(nb).get("spark")) or any(
@@ -133,18 +120,12 @@ class _Progress:
             sys.stderr.flush()
 
 
-async def _run(result: SubmissionResult, assembly: Assembly, context: dict, pool=None):
-    """Run an assembled submission and put the outcome on its result."""
+async def _run(result: SubmissionResult, assembly: Assembly, context: dict, **options):
+    """Run an assembled submission (``options``: :func:`.runner.run_assembly`'s) and put the
+    outcome on its result."""
     try:
         outcome = await run_assembly(
-            assembly,
-            data=context["data"],
-            limits=context["limits"],
-            env=context["env"],
-            hidden=context["hidden"],
-            max_restarts=context["max_restarts"],
-            pool=pool,
-            hidden_text=context["hidden_text"],
+            assembly, hidden_text=context["hidden_text"], **context["kernel"], **options
         )
     except GraderError as exc:
         result.status = "error"
@@ -153,7 +134,7 @@ async def _run(result: SubmissionResult, assembly: Assembly, context: dict, pool
         return result
     result.checks = outcome.checks
     result.review += outcome.review
-    result.status = "review" if result.review else status_of(outcome)
+    result.status = outcome.status if not result.review else "review"
     if outcome.review:
         result.notes.append("to review, no automatic marks: " + "; ".join(outcome.review))
     result.notes += outcome.tampering + outcome.events
@@ -179,12 +160,7 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
     if context["isolation"] == "none":
         spares = 0  # no kernel waits beside a running submission that could reach it
     pool = KernelPool(
-        assemble(context["source"], context["source"]),
-        spares=spares,
-        data=context["data"],
-        limits=context["limits"],
-        env=context["env"],
-        hidden=context["hidden"],
+        assemble(context["source"], context["source"]), spares=spares, **context["kernel"]
     )
     pool.expect(sum(1 for _, _, assembly in prepared if assembly is not None))
 
@@ -192,7 +168,9 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
         if assembly is not None:
             async with semaphore:
                 try:
-                    result = await _run(result, assembly, context, pool)
+                    result = await _run(
+                        result, assembly, context, pool=pool, max_restarts=context["max_restarts"]
+                    )
                 except Exception as exc:  # noqa: BLE001 - one submission never stops the run
                     result = failed(submission, context, exc)
         progress.step(submission.student_id)
@@ -204,17 +182,15 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
         await pool.close()
 
 
-def _run_coroutine(function, *args):
-    """Run ``function(*args)`` to completion, also when the caller's thread runs an event loop
+def _run_coroutine(coroutine):
+    """Run ``coroutine`` to completion, also when the caller's thread runs an event loop
     (Jupyter, or a library that left one running): then in a worker thread with its own loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(function(*args))
-    import concurrent.futures
-
+        return asyncio.run(coroutine)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(function(*args))).result()
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def grade(
@@ -247,7 +223,7 @@ def grade(
     read: what the code reaches no longer withholds their marks (see :mod:`.reach`). ``limits`` overrides every sandbox limit at once
     (tests and the benchmark use it); ``timeout``, ``memory_mb`` and ``confine`` are then ignored.
     """
-    source_path = resolve_exercise(exercise)
+    source_path = find_exercises([exercise])[0]
     source = nbformat.read(source_path, as_version=4)
     validate(source, source_path)
     name = source_path.stem
@@ -268,12 +244,9 @@ def grade(
     found = discover(submissions, pattern=id_pattern)
     jobs = max(1, jobs or os.cpu_count() or 1)
     hidden = [source_path.resolve().parent, submissions.resolve(), out_dir.resolve()]
-    chosen = (
-        isolation.level(network=limits.network, wanted=limits.isolate) if limits.isolate else "none"
-    )
-    notice = isolation.notice(chosen)
-    if notice:
-        print(notice, file=sys.stderr)
+    chosen = isolation.level(network=limits.network, wanted=limits.isolate)
+    if chosen == "none":
+        print(isolation.NOTICE, file=sys.stderr)
         jobs = 1  # one kernel at a time: no neighbour for a submission to reach
     context = {
         "hidden_text": HiddenText(assemble(source, source)),
@@ -283,10 +256,8 @@ def grade(
         "source": source,
         "questions": questions,
         "exercise": name,
-        "data": data,
-        "limits": limits,
-        "env": {},
-        "hidden": hidden,
+        # What every kernel of the run is started with (see .runner.warm_kernel).
+        "kernel": {"data": data, "limits": limits, "env": {}, "hidden": hidden},
         "max_restarts": max_restarts,
         "confined": "none",
     }
@@ -294,21 +265,24 @@ def grade(
     with ExitStack() as stack:
         if uses_spark(source):
             if spark_remote:
-                context["env"]["SPARK_REMOTE"] = spark_remote
+                context["kernel"]["env"]["SPARK_REMOTE"] = spark_remote
             elif not (os.environ.get("SPARK_REMOTE") or os.environ.get("SPARK_MASTER")):
                 from ..spark.server import ConnectServer
 
                 server = stack.enter_context(ConnectServer())
-                context["env"]["SPARK_REMOTE"] = server.url
+                context["kernel"]["env"]["SPARK_REMOTE"] = server.url
         if check_source:
             start = time.perf_counter()
-            reference = _run_coroutine(_check_source, source, context)
+            model = SubmissionResult("(model answers)", "source", "graded")
+            reference = _run_coroutine(
+                _run(model, assemble(source, source), context, max_restarts=0)
+            )
             run.source_seconds = time.perf_counter() - start
             lost = [c for c in reference.checks.values() if c.status != "passed"]
             if lost or reference.status != "graded":
                 details = "; ".join(
                     f"{c.grade_id}: {c.status} {c.detail}" for c in lost
-                ) or "; ".join(reference.notes)
+                ) or "; ".join(reference.notes + reference.feedback_notes)
                 raise SourceCheckFailed(
                     f"{source_path}: the model answers do not pass every check in the grading sandbox "
                     f"({reference.status}): {details}"
@@ -316,7 +290,7 @@ def grade(
         bar = _Progress(len(found.submissions), progress)
         start = time.perf_counter()
         try:
-            results = _run_coroutine(_grade_all, found.submissions, context, jobs, bar)
+            results = _run_coroutine(_grade_all(found.submissions, context, jobs, bar))
         finally:
             bar.close()
         run.seconds = time.perf_counter() - start
@@ -337,29 +311,3 @@ def grade(
     )
     run.problems += problems
     return run
-
-
-async def _check_source(source: nbformat.NotebookNode, context: dict) -> SubmissionResult:
-    """Grade the model answers as if they were a submission."""
-    from .assemble import assemble as _assemble
-
-    assembly = _assemble(source, source)
-    result = SubmissionResult("(model answers)", "source", "graded")
-    try:
-        outcome = await run_assembly(
-            assembly,
-            data=context["data"],
-            limits=context["limits"],
-            env=context["env"],
-            hidden=context["hidden"],
-            max_restarts=0,
-        )
-    except GraderError as exc:
-        result.status = "error"
-        result.notes.append(str(exc))
-        return result
-    result.checks = outcome.checks
-    result.status = status_of(outcome)
-    result.notes += outcome.tampering + outcome.events + outcome.answer_errors
-    context["confined"] = outcome.confined
-    return result

@@ -26,7 +26,6 @@ class Limits:
     timeout: float = 60.0  # seconds per cell
     memory_mb: int | None = 4096  # address space of the kernel process (RLIMIT_AS)
     file_mb: int | None = 64  # largest file the kernel may write (RLIMIT_FSIZE)
-    output_chars: int = 10_000  # output kept per cell, for feedback
     max_output_chars: int = 20_000_000  # output received per kernel before it is stopped
     startup_timeout: float = 120.0
     #: After a timeout, how long an interrupted cell may take to stop before the kernel is killed.

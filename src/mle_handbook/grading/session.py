@@ -40,19 +40,25 @@ from ..exercises.results import (
 )
 from .analysis import HiddenText
 from .assemble import Assembly, RunCell
-from .kernel import Reply
-from .outputs import plain_text
-from .pool import GraderError, Warm
+from .outputs import Reply, plain_text
 from .sandbox import Limits
 
 _MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError")
+#: What stops a cell, most serious first (a submission's status is the first it met).
+STOPS = (CRASHED, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT)
 #: What the student reads instead of a message that quotes a hidden test.
 WITHHELD = "its message is not shown: it quoted a hidden test"
 _CELL_LINE = r"Cell In\[{count}\], line (\d+)"
 
 
+class GraderError(RuntimeError):
+    """The grader itself could not run a submission (no kernel, no guard): not the student's fault."""
+
+
 @dataclass
 class RunOutcome:
+    """What running a submission's cells gave: the checks, and what happened on the way."""
+
     checks: dict[str, CheckResult] = field(default_factory=dict)
     #: Problems in the student's own cells (shown in feedback: it is their code).
     answer_errors: list[str] = field(default_factory=list)
@@ -61,15 +67,21 @@ class RunOutcome:
     tampering: list[str] = field(default_factory=list)
     #: Why the run's results cannot be trusted (a forged reply, the kernel's messaging changed).
     review: list[str] = field(default_factory=list)
-    timeouts: int = 0
-    crashes: int = 0
-    memory: bool = False
-    output_limit: bool = False
-    restarts: int = 0
+    #: The :data:`STOPS` some cell met.
+    stops: set[str] = field(default_factory=set)
+    #: Kernels replaced because they were broken before the submission ran.
     retries: int = 0
     confined: str = "none"
-    isolation: str = "none"
     seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        """The submission's status (see :data:`.results.STATUSES`), as far as running it tells."""
+        if self.review:
+            return "review"
+        if self.tampering:
+            return "tampered"
+        return next((s for s in STOPS if s in self.stops), "graded")
 
 
 @dataclass
@@ -84,6 +96,11 @@ def short(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def where(cell: RunCell) -> str:
+    """A cell as notes name it."""
+    return cell.grade_id or (f"cell {cell.number}" if cell.number else "an added cell")
+
+
 def _failing_line(reply: Reply) -> int | None:
     if reply.execution_count is None:
         return None
@@ -91,34 +108,25 @@ def _failing_line(reply: Reply) -> int | None:
     return int(lines[0]) if lines else None
 
 
-def _guard_changes(text: str):
-    """The guard's report, ``kind: label`` per line, as pairs."""
-    for line in str(text).splitlines():
-        kind, _, label = line.partition(": ")
-        yield kind, label
-
-
 class Session:
     """One kernel lifetime: bind the guard to the submission, run the cells, collect outcomes."""
 
-    def __init__(
-        self,
-        warm: Warm,
-        assembly: Assembly,
-        limits: Limits,
-        outcome: RunOutcome,
-        hidden: HiddenText | None = None,
-    ):
+    def __init__(self, warm, assembly: Assembly, limits: Limits, outcome: RunOutcome, hidden):
         self.kernel = warm.kernel
-        self.hidden = hidden or HiddenText(assembly)
+        self.hidden: HiddenText = hidden
         self.assembly = assembly
         self.limits = limits
         self.outcome = outcome
-        self.name = warm.name
-        self.guard = f"__import__('sys').modules[{self.name!r}].guard"
+        self.module = warm.module
+        self.guard = f"{warm.module}.guard"
         outcome.confined = warm.confined
-        outcome.isolation = warm.isolation
         outcome.events += warm.notes
+
+    async def _call(self, code: str, **expressions: str) -> Reply:
+        """Run the grader's own code in the kernel, out of the student's history."""
+        return await self.kernel.execute(
+            code, timeout=30, silent=True, store_history=False, user_expressions=expressions
+        )
 
     async def bind(self) -> None:
         """Tell the guard which names the submission binds (rebinding those is not tampering).
@@ -126,12 +134,8 @@ class Session:
         Raises :class:`GraderError` when the kernel is not usable before any of the submission's
         code ran (someone else's fault: the run tries again on a fresh kernel).
         """
-        names = sorted(self.assembly.answer_names)
-        reply = await self.kernel.execute(
-            f"{self.guard}.answer_names = frozenset({names!r})",
-            timeout=30,
-            silent=True,
-            store_history=False,
+        reply = await self._call(
+            f"{self.guard}.answer_names = frozenset({sorted(self.assembly.answer_names)!r})"
         )
         if reply.status != "ok":
             raise GraderError(
@@ -143,37 +147,30 @@ class Session:
         """Restore the checking machinery; False if the guard could not be reached."""
         # The guard runs as code (inside IPython's cell machinery, where it took its snapshot);
         # its report comes back as a user expression.
-        module = f"__import__('sys').modules[{self.name!r}]"
-        reply = await self.kernel.execute(
-            f"{module}.last = {self.guard}.before()",
-            timeout=30,
-            silent=True,
-            store_history=False,
-            user_expressions={"g": f"{module}.last"},
+        reply = await self._call(
+            f"{self.module}.last = {self.guard}.before()", g=f"{self.module}.last"
         )
-        result = reply.user_expressions.get("g") if reply.status == "ok" else None
         if reply.status == "dead":
             return False  # the previous cell stopped the kernel: the next request says so
+        result = reply.user_expressions.get("g") if reply.status == "ok" else None
         if not isinstance(result, dict) or result.get("status") != "ok":
-            self.outcome.tampering.append(
-                f"before {cell.grade_id or f'cell {cell.number}'}: the guard could not be reached"
-            )
+            self.outcome.tampering.append(f"before {where(cell)}: the guard could not be reached")
             return False
         text = plain_text(result, "''")
         try:
             text = ast.literal_eval(text)
         except (ValueError, SyntaxError):
             pass
-        where = cell.grade_id or f"cell {cell.number}"
-        for kind, label in _guard_changes(text):
+        for line in str(text).splitlines():  # "kind: label" per change
+            kind, _, label = line.partition(": ")
             if kind == "name":
                 continue  # the student rebound a name at top level: restored, not tampering
             if kind == "messaging":
                 self.outcome.review.append(f"the kernel's messaging was changed: {label}")
             if kind == "error":
-                self.outcome.tampering.append(f"before {where}: {label}")
+                self.outcome.tampering.append(f"before {where(cell)}: {label}")
                 return False
-            self.outcome.tampering.append(f"restored before {where}: {label}")
+            self.outcome.tampering.append(f"restored before {where(cell)}: {label}")
         return True
 
     async def run(self, skip: dict[int, Fatal], deadline: float) -> Fatal | None:
@@ -196,15 +193,12 @@ class Session:
                 fatal = skip[position]
                 if cell.kind == "test":
                     self.record(
-                        cell,
-                        CheckResult(
-                            cell.grade_id, cell.points, fatal.status, fatal.message, fatal.message
-                        ),
+                        cell, CheckResult(cell.grade_id, cell.points, fatal.status, fatal.message)
                     )
                 continue
             if monotonic() > deadline:
                 self.outcome.events.append("stopped: the submission used up its total time budget")
-                self.outcome.timeouts += 1
+                self.outcome.stops.add(TIMEOUT)
                 return None
             if cell.owned_by_exercise:
                 guarded = await self.before(cell)
@@ -225,41 +219,38 @@ class Session:
                 self.note(cell, reply)
             if cell.owned_by_exercise and reply.status == "error":
                 # The cell stopped before its last line: record what it did bind.
-                await self.kernel.execute(
-                    f"{self.guard}.remember({cell.number})",
-                    timeout=30,
-                    silent=True,
-                    store_history=False,
-                )
+                await self._call(f"{self.guard}.remember({cell.number})")
             if reply.dead_before and previous is not None:
                 # Something the previous cell started (a thread, a timer) stopped the kernel.
-                return Fatal(previous, CRASHED, self.describe_stop(reply))
+                return Fatal(previous, CRASHED, self.describe(reply))
             if reply.killed or reply.status == "dead":
-                status = {"dead": CRASHED}.get(reply.status, reply.status)
-                return Fatal(position, status, self.describe_stop(reply))
+                return Fatal(position, self.stop(reply), self.describe(reply))
             previous = position
         return None
 
-    def describe_stop(self, reply: Reply) -> str:
-        if reply.status == "timeout":
-            return (
-                f"did not finish within {self.limits.timeout:g} s and did not stop when interrupted"
-            )
-        if reply.status == "output-limit":
+    def stop(self, reply: Reply) -> str | None:
+        """Which of :data:`STOPS` a reply met, if any."""
+        stop = {"dead": CRASHED, TIMEOUT: TIMEOUT, OUTPUT_LIMIT: OUTPUT_LIMIT}.get(reply.status)
+        return stop or (MEMORY_LIMIT if reply.ename in _MEMORY_ERRORS else None)
+
+    def describe(self, reply: Reply) -> str:
+        """What went wrong in a cell, in words."""
+        if reply.status == TIMEOUT:
+            stuck = " and did not stop when interrupted" if reply.killed else ""
+            return f"did not finish within {self.limits.timeout:g} s{stuck}"
+        if reply.status == OUTPUT_LIMIT:
             return f"produced more than {self.limits.max_output_chars:,} characters of output"
-        code = f" (exit code {reply.exit_code})" if reply.exit_code is not None else ""
-        return f"the kernel stopped while this cell ran{code}"
+        if reply.status == "dead":
+            code = f" (exit code {reply.exit_code})" if reply.exit_code is not None else ""
+            return f"the kernel stopped while this cell ran{code}"
+        if reply.ename in _MEMORY_ERRORS:
+            return f"ran out of memory (the limit is {self.limits.memory_mb} MB)"
+        return f"{reply.ename}: {reply.evalue}" if reply.evalue else reply.ename or reply.status
 
     def record(self, cell: RunCell, check: CheckResult) -> None:
         self.outcome.checks[cell.grade_id] = check
-        if check.status == TIMEOUT:
-            self.outcome.timeouts += 1
-        elif check.status == MEMORY_LIMIT:
-            self.outcome.memory = True
-        elif check.status == CRASHED:
-            self.outcome.crashes += 1
-        elif check.status == OUTPUT_LIMIT:
-            self.outcome.output_limit = True
+        if check.status in STOPS:
+            self.outcome.stops.add(check.status)
 
     def verdict(self, cell: RunCell, reply: Reply, nonce: str, guarded: bool) -> CheckResult:
         def outcome(
@@ -272,13 +263,7 @@ class Session:
             )
 
         if reply.status in (TIMEOUT, OUTPUT_LIMIT, "dead"):
-            status = {"dead": CRASHED}.get(reply.status, reply.status)
-            return outcome(
-                status,
-                self.describe_stop(reply)
-                if reply.killed or reply.status == "dead"
-                else f"did not finish within {self.limits.timeout:g} s",
-            )
+            return outcome(self.stop(reply), self.describe(reply))
         echoed = reply.user_expressions.get("ok")
         completed = (
             reply.status == "ok"
@@ -309,15 +294,10 @@ class Session:
                 f"during {cell.grade_id}: the error of the check was hidden"
             )
         line = _failing_line(reply)
-        hidden = line is not None and line in cell.hidden_lines
         detail = short(f"{reply.ename}: {reply.evalue}" if reply.evalue else reply.ename)
         if reply.ename in _MEMORY_ERRORS:
-            return outcome(
-                MEMORY_LIMIT,
-                f"ran out of memory (the limit is {self.limits.memory_mb} MB)",
-                detail,
-            )
-        if hidden:
+            return outcome(MEMORY_LIMIT, self.describe(reply), detail)
+        if line is not None and line in cell.hidden_lines:
             return outcome(
                 FAILED, f"a hidden test did not pass ({short(reply.ename, 80)})", detail, True
             )
@@ -331,18 +311,11 @@ class Session:
     def note(self, cell: RunCell, reply: Reply) -> None:
         if reply.status == "ok":
             return
-        where = cell.grade_id or (f"cell {cell.number}" if cell.number else "an added cell")
-        text = f"{reply.ename}: {reply.evalue}" if reply.evalue else reply.ename or reply.status
-        if reply.status == "timeout":
-            text = f"did not finish within {self.limits.timeout:g} s"
-            self.outcome.timeouts += 1
-        if reply.ename in _MEMORY_ERRORS:
-            self.outcome.memory = True
-            text = f"ran out of memory (the limit is {self.limits.memory_mb} MB)"
-        if reply.status == "output-limit":
-            self.outcome.output_limit = True
+        if stop := self.stop(reply):
+            self.outcome.stops.add(stop)
+        text = self.describe(reply)
         if cell.kind in ("answer", "extra"):
             text = WITHHELD if self.hidden.leaks(text) else short(text, 300)
-            self.outcome.answer_errors.append(f"{where}: {text}")
+            self.outcome.answer_errors.append(f"{where(cell)}: {text}")
         else:
-            self.outcome.events.append(f"exercise cell {where} failed: {short(text, 300)}")
+            self.outcome.events.append(f"exercise cell {where(cell)} failed: {short(text, 300)}")
