@@ -184,15 +184,16 @@ def test_grade_command_prints_a_summary(graded, tmp_path, capsys):
 
 def test_scratch_folder_holds_only_the_data_files_outside_the_course(helpers_exercise):
     data = {"data/values.csv": helpers_exercise.parent / "data" / "values.csv"}
-    with Scratch(data) as scratch:
-        files = sorted(
-            p.relative_to(scratch.root).as_posix() for p in scratch.root.rglob("*") if p.is_file()
-        )
-        assert files == ["work/data/values.csv"]
-        assert scratch.root.parent == Path(tempfile.gettempdir())
-        assert helpers_exercise.parent not in scratch.root.parents
-        env = scratch.environment()
-        assert env["HOME"] == str(scratch.home) and "PWD" not in env and "OLDPWD" not in env
+    scratch = Scratch(data)
+    files = sorted(
+        p.relative_to(scratch.root).as_posix() for p in scratch.root.rglob("*") if p.is_file()
+    )
+    assert files == ["work/data/values.csv"]
+    assert scratch.root.parent == Path(tempfile.gettempdir())
+    assert helpers_exercise.parent not in scratch.root.parents
+    env = scratch.environment()
+    assert env["HOME"] == str(scratch.home) and "PWD" not in env and "OLDPWD" not in env
+    scratch.remove()
     assert not scratch.root.exists()
 
 

@@ -11,11 +11,10 @@ import signal
 import nbformat
 import pytest
 
-from mle_handbook.grading import isolation
 from mle_handbook.grading.assemble import assemble
 from mle_handbook.grading.run import grade
 from mle_handbook.grading.runner import KernelPool, run_assembly
-from mle_handbook.grading.sandbox import Limits
+from mle_handbook.grading.sandbox import Limits, level
 
 from .conftest import submission
 from .test_hostile_isolation import ESCAPE, KILL_NEIGHBOURS, SIGTERM_PARENT, _strays
@@ -45,7 +44,7 @@ def _by_id(run):
 def test_unshare_alone_also_protects_neighbours_and_kills_what_kernels_start(
     helpers_exercise, tmp_path
 ):
-    if isolation.level(wanted="unshare") != "unshare":
+    if level(wanted="unshare") != "unshare":
         pytest.skip("unshare cannot make namespaces on this machine")
     folder = _class(helpers_exercise, tmp_path / "subs")
     limits = Limits(**LIMITS, isolate="unshare")

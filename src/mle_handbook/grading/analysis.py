@@ -166,11 +166,9 @@ class HiddenText:
 
     SPAN = 12
 
-    def __init__(self, assembly=None, *, hidden: list[str] = (), visible: list[str] = ()):
-        hidden, visible = list(hidden), list(visible)
-        for cell in assembly.cells if assembly is not None else ():
-            if cell.kind != "test":
-                continue
+    def __init__(self, assembly):
+        hidden, visible = [], []
+        for cell in assembly.tests:
             lines = cell.source.splitlines()
             markers = {n for n, _ in marker_lines(cell.source)}
             for number, line in enumerate(lines, start=1):

@@ -30,6 +30,7 @@ import nbformat
 from ..exercises.markers import NBGRADER_KEY, TEXT_STUB, cell_kind
 from ..exercises.student import student_version
 from .analysis import attribute_paths, bound_names, hidden_lines, imported_modules
+from .results import ManualMark
 
 #: Larger files are not read (a notebook of answers is well under a megabyte without outputs).
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
@@ -63,17 +64,9 @@ class RunCell:
 
 
 @dataclass
-class ManualAnswer:
-    grade_id: str
-    points: float
-    text: str
-    answered: bool
-
-
-@dataclass
 class Assembly:
     cells: list[RunCell]
-    manual: list[ManualAnswer] = field(default_factory=list)
+    manual: list[ManualMark] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     extra_cells: int = 0
     edited: list[str] = field(default_factory=list)
@@ -89,10 +82,6 @@ class Assembly:
     @property
     def tests(self) -> list[RunCell]:
         return [c for c in self.cells if c.kind == "test"]
-
-    @property
-    def student_code(self) -> str:
-        return "\n\n".join(c.source for c in self.cells if c.kind in ("answer", "extra"))
 
 
 # -- reading a submission ------------------------------------------------------------------------
@@ -259,7 +248,7 @@ def assemble(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) -
         solution_names.update(bound_names(source.cells[i].source))
 
     cells: list[RunCell] = [RunCell("extra", s, None) for s in extras_after.get(-1, [])]
-    manual: list[ManualAnswer] = []
+    manual: list[ManualMark] = []
     missing: list[str] = []
     edited: list[str] = []
     imports: list[str] = []
@@ -273,7 +262,9 @@ def assemble(source: nbformat.NotebookNode, submission: nbformat.NotebookNode) -
             if kind.grade:
                 stub = stubs.cells[i].source.strip()
                 answered = bool(text.strip()) and text.strip() not in (stub, TEXT_STUB)
-                manual.append(ManualAnswer(kind.grade_id, kind.points or 0.0, text, answered))
+                # An unanswered stub scores 0 straight away (nbgrader's rule).
+                mark = None if answered else 0.0
+                manual.append(ManualMark(kind.grade_id, kind.points or 0.0, answered, text, mark))
             if cell.cell_type == "code" and mine is not None:
                 cells.append(RunCell("answer", text, number, kind.grade_id))
         elif cell.cell_type == "code" and not kind.is_nbgrader:

@@ -1,19 +1,24 @@
-"""A fresh, limited, isolated kernel in a :class:`~.sandbox.Scratch` folder.
+"""A fresh, limited, isolated kernel in a :class:`~.sandbox.Scratch` folder, and what comes back
+from it for one request (:class:`Reply`).
 
 :class:`Kernel` starts an IPython kernel through :mod:`mle_handbook.grading.launcher` (memory and
 file-size limits, Landlock confinement where the operating system offers it), inside its own PID,
-network and IPC namespaces where :mod:`.isolation` can make them, with a scrubbed environment. It
-runs code with a timeout, counts every byte of output the kernel sends (whatever its MIME type)
-against the cap, refuses any single message larger than the cap before it is read into memory,
-and detects a kernel that died. Nothing here decides marks; :mod:`.runner` does.
+network and IPC namespaces where :mod:`.sandbox` can make them, with a scrubbed environment. It
+runs code with a timeout, counts every IOPub message the kernel sends against the output cap
+(``Limits.max_output_chars``: streams by their text, anything else, display data of any MIME type,
+comms and errors, by its content's size), refuses any single message larger than the cap before
+it is read into memory, and detects a kernel that died. Nothing here decides marks (:mod:`.session`
+does).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from time import monotonic
@@ -23,10 +28,93 @@ import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-from ..exercises.execute import KERNEL_ARGUMENTS
-from . import isolation, outputs
-from .outputs import Reply, parent_id
-from .sandbox import Limits, Scratch, read_roots
+from ..exercises.execute import KERNEL_ARGUMENTS, strip_ansi
+from .sandbox import Limits, Scratch, choose, read_roots
+
+#: The longest exception value and traceback line kept from a reply (the rest is cut).
+_TEXT_LIMIT = 20_000
+
+
+@dataclass
+class Reply:
+    """What came back from one execute request."""
+
+    status: str  # "ok", "error", "timeout", "dead", "output-limit"
+    ename: str = ""
+    evalue: str = ""
+    traceback: list[str] = field(default_factory=list)
+    user_expressions: dict = field(default_factory=dict)
+    execution_count: int | None = None
+    #: An ``error`` output was published (a traceback the student sees in Jupyter).
+    error_shown: bool = False
+    #: The kernel was killed (it would not stop after a timeout, or produced too much output).
+    killed: bool = False
+    exit_code: int | None = None
+    #: The kernel was already dead when this request was to be sent (the previous cell killed it).
+    dead_before: bool = False
+
+    def take_error(self, content: dict, *, keep: bool = False) -> None:
+        """An error's name, value and traceback (cut to size); with ``keep``, only those not set."""
+        lines = content.get("traceback")
+        lines = [cut(line) for line in (lines if isinstance(lines, list) else [])[-200:]]
+        self.ename = (keep and self.ename) or cut(content.get("ename", "Error"), 200)
+        self.evalue = (keep and self.evalue) or cut(content.get("evalue", ""))
+        self.traceback = (keep and self.traceback) or lines
+
+    @property
+    def plain_traceback(self) -> str:
+        return strip_ansi("\n".join(self.traceback))
+
+
+def _size(value) -> int:
+    """Characters an output value takes, whatever its type (text, bytes, JSON, a list of lines)."""
+    if isinstance(value, str | bytes | bytearray | memoryview):
+        return len(value)
+    try:
+        return len(json.dumps(value, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return len(str(value))
+
+
+def cut(text, limit: int = _TEXT_LIMIT) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def plain_text(expression, default: str = "") -> str:
+    """The ``text/plain`` of a user expression's result (``default`` when it is not well formed)."""
+    data = expression.get("data") if isinstance(expression, dict) else None
+    value = data.get("text/plain") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else default
+
+
+def parent_id(msg) -> str | None:
+    """The id of the request a message answers (None for one that is not well formed)."""
+    parent = msg.get("parent_header") if isinstance(msg, dict) else None
+    value = parent.get("msg_id") if isinstance(parent, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _message_size(msg: dict) -> int:
+    """What an IOPub message counts against the output cap."""
+    content = msg.get("content")
+    if msg.get("msg_type") == "stream" and isinstance(content, dict):
+        return _size(content.get("text", ""))
+    buffers = msg.get("buffers")
+    return _size(content) + sum(_size(b) for b in buffers if isinstance(buffers, list))
+
+
+def _on_iopub(msg: dict, msg_id: str, reply: Reply) -> bool:
+    """Take what ``reply`` needs from an IOPub message; True when it says the request is finished."""
+    content = msg.get("content")
+    if parent_id(msg) != msg_id or not isinstance(content, dict):
+        return False
+    if msg.get("msg_type") == "status":
+        return content.get("execution_state") == "idle"
+    if msg.get("msg_type") == "error":
+        reply.error_shown = True
+        reply.take_error(content)
+    return False
 
 
 class _OneSpec(KernelSpecManager):
@@ -55,9 +143,7 @@ class Kernel:
         self.limits = limits
         self.env = scratch.environment(env)
         self.hidden = hidden or []
-        self.isolation, self.prefix = isolation.choose(
-            network=limits.network, wanted=limits.isolate
-        )
+        self.isolation, self.prefix = choose(network=limits.network, wanted=limits.isolate)
         self.km: AsyncKernelManager | None = None
         self.kc = None
         self.context: zmq.asyncio.Context | None = None
@@ -238,22 +324,18 @@ class Kernel:
                 reply.killed = True
                 break
             events = dict(await poller.poll(min(remaining, 1.0) * 1000))
-            if await self._disconnected() or self.output > self.limits.max_output_chars:
-                await self.kill()
-                reply.status, reply.killed = "output-limit", True
-                break
             if not events and not await self.alive():
                 reply.status = "dead"
                 reply.exit_code = await self._exit_code()
                 break
             if kc.iopub_channel.socket in events:
                 for msg in await _pending(kc.iopub_channel):
-                    self.output += outputs.size(msg)
-                    idle |= outputs.on_iopub(msg, msg_id, reply)
-                if self.output > self.limits.max_output_chars:
-                    await self.kill()
-                    reply.status, reply.killed = "output-limit", True
-                    break
+                    self.output += _message_size(msg)
+                    idle |= _on_iopub(msg, msg_id, reply)
+            if self.output > self.limits.max_output_chars or await self._disconnected():
+                await self.kill()
+                reply.status, reply.killed = "output-limit", True
+                break
             if kc.shell_channel.socket in events:
                 for msg in await _pending(kc.shell_channel):
                     parent = parent_id(msg)
@@ -269,9 +351,8 @@ class Kernel:
             reply.execution_count = shell_reply.get("execution_count")
             expressions = shell_reply.get("user_expressions")
             reply.user_expressions = expressions if isinstance(expressions, dict) else {}
-            if reply.status == "ok":
-                reply.status = "ok" if shell_reply.get("status") == "ok" else "error"
             if shell_reply.get("status") != "ok":
+                reply.status = "error" if reply.status == "ok" else reply.status
                 reply.take_error(shell_reply, keep=True)
         return reply
 

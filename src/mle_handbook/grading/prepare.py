@@ -8,7 +8,7 @@ the ``flags`` column).
 
 A submission that cannot run (not a notebook, another exercise) gets its final result here; so
 does one that needs review when kernels are not isolated (it is not run at all, see
-:mod:`.isolation`).
+:mod:`.sandbox`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ..exercises.markers import project_meta, question_of
 from . import reach
 from .analysis import dotted, import_aliases, python_ast
 from .assemble import Assembly, InvalidNotebook, WrongExercise, assemble, read_submission
-from .results import SubmissionResult, manual_marks, unrun_checks
+from .results import SubmissionResult, unrun_checks
 from .submissions import Submission, printable
 
 
@@ -60,7 +60,7 @@ def prepare(submission: Submission, context: dict):
         return result, None
     file, assembly = chosen
     result = SubmissionResult(
-        submission.student_id, file.shown, "graded", manual=manual_marks(assembly.manual)
+        submission.student_id, file.shown, "graded", manual={m.grade_id: m for m in assembly.manual}
     )
     result.notes += [p for p in problems if not p.startswith(file.shown)]
     result.notes += assembly.notes
@@ -76,9 +76,9 @@ def prepare(submission: Submission, context: dict):
         result.feedback_notes.append(text.capitalize() + ".")
     if assembly.extra_cells:
         result.notes.append(f"{assembly.extra_cells} code cell(s) added by the student ran too")
-    result.flags = reach.flags(assembly.student_code)
-    result.flags += off_limits(assembly, context)
     student = [c.source for c in assembly.cells if c.kind in ("answer", "extra")]
+    result.flags = reach.flags("\n\n".join(student))
+    result.flags += off_limits(assembly, context)
     reasons = reach.review_reasons(student, local_modules=context["local_modules"])
     if reasons and submission.student_id in context["reviewed"] and context["isolation"] != "none":
         # The instructor read the code (--reviewed): its marks count; what happens when it runs

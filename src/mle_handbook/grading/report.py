@@ -1,33 +1,32 @@
-"""Grade sheets, feedback and the summary, written atomically.
+"""Grade sheets and feedback pages, written atomically into the output folder.
 
-Files written into the output folder (each through a temporary file and ``os.replace``, so an
-interrupted run leaves the previous version or the new one, never half a file):
+``grades.csv`` (a row per student), ``grades-long.csv`` (a row per student and graded cell, with
+the message the instructor sees), ``manual-marks.csv`` (the written answers, with ``mark`` and
+``comment`` to fill in; the next run in the same folder reads it back) and
+``feedback/<student_id>.html`` (:func:`feedback_html`); the instructors' guide ("Exporting marks
+and feedback") describes every column. Each goes through a temporary file and ``os.replace``, so
+an interrupted run leaves the previous version or the new one, never half a file. The sheets are
+always written: a row that fails to render gets a row saying so. The output is a function of the
+submissions and the marks only (no dates, no timings), so grading again writes the same files.
 
-- ``grades.csv``: one row per student: ``student_id``, ``status``, one column per question, ``total``,
-  ``out_of``, ``to_mark`` (answers awaiting a person), ``flags``, ``notes``, ``file``;
-- ``grades-long.csv``: one row per student and graded cell (``grade_id``), with its result and the
-  message the instructor sees (hidden tests' messages included);
-- ``manual-marks.csv``: the manually graded answers, with empty ``mark`` and ``comment`` columns to
-  fill in; the next run in the same folder reads it back (marks already given are kept);
-- ``feedback/<student_id>.html``: for the student (:mod:`.feedback`): each question's result, the
-  failure message of visible tests, never the source or message of hidden tests.
-
-The sheets are always written: a row that fails to render gets a row saying so.
-
-The output is a function of the submissions and the marks only (no dates, no timings), so grading
-the same submissions again writes the same files.
+A feedback page never shows a hidden test's source or message (a failed hidden test says only that
+it did not pass), and every text a student reads (check messages, notes about their code,
+comments) is filtered by the hidden tests' own lines (:class:`.analysis.HiddenText`), whatever
+produced it.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import html
 import io
+import re
 from pathlib import Path
 
 from ..files import write_text_atomic
 from .analysis import HiddenText
-from .feedback import FEEDBACK_DIR, feedback_html, safe_name
-from .results import ManualMark, Question, SubmissionResult, format_mark
+from .results import STATUSES, ManualMark, Question, SubmissionResult, format_mark
 from .submissions import printable
 
 #: A spreadsheet reads a cell starting with one of these as a formula.
@@ -63,7 +62,7 @@ def _rows(results: list[SubmissionResult], render, width: int) -> list[list[str]
     """``render(result)`` for each result (a list of rows); a result that fails to render gets
     one row saying so, so that the sheet is always written."""
     rows = []
-    for r in _order(results):
+    for r in order(results):
         try:
             rows += render(r)
         except Exception as exc:  # noqa: BLE001 - one bad row never costs the others their sheet
@@ -73,7 +72,7 @@ def _rows(results: list[SubmissionResult], render, width: int) -> list[list[str]
     return rows
 
 
-def _order(results: list[SubmissionResult]) -> list[SubmissionResult]:
+def order(results: list[SubmissionResult]) -> list[SubmissionResult]:
     return sorted(results, key=lambda r: (str(r.student_id), str(r.file)))
 
 
@@ -109,57 +108,26 @@ def wide_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
     return _csv([header, *_rows(results, render, len(header))])
 
 
-def long_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
-    rows = [
-        [
-            "student_id",
-            "status",
-            "question",
-            "grade_id",
-            "kind",
-            "points",
-            "out_of",
-            "result",
-            "message",
-        ]
-    ]
+LONG_HEADER = "student_id status question grade_id kind points out_of result message".split()
 
+
+def long_csv(results: list[SubmissionResult], questions: list[Question]) -> str:
     def render(r: SubmissionResult) -> list[list[str]]:
         rows = []
         for q in questions:
             for grade_id, points in q.tests:
                 check = r.checks.get(grade_id)
-                rows.append(
-                    [
-                        r.student_id,
-                        r.status,
-                        q.name,
-                        grade_id,
-                        "auto",
-                        format_mark(r.auto_mark(grade_id)),
-                        format_mark(points),
-                        check.status if check else "not-run",
-                        check.detail if check else "",
-                    ]
-                )
+                earned = format_mark(r.auto_mark(grade_id))
+                result = (check.status, check.detail) if check else ("not-run", "")
+                rows.append([q.name, grade_id, "auto", earned, format_mark(points), *result])
             for grade_id, points in q.manual:
                 mark = r.manual.get(grade_id)
-                rows.append(
-                    [
-                        r.student_id,
-                        r.status,
-                        q.name,
-                        grade_id,
-                        "manual",
-                        "" if mark is None or mark.mark is None else format_mark(mark.mark),
-                        format_mark(points),
-                        mark.result if mark else "no-answer",
-                        mark.comment if mark else "",
-                    ]
-                )
-        return rows
+                earned = "" if mark is None or mark.mark is None else format_mark(mark.mark)
+                result = (mark.result, mark.comment) if mark else ("no-answer", "")
+                rows.append([q.name, grade_id, "manual", earned, format_mark(points), *result])
+        return [[r.student_id, r.status, *row] for row in rows]
 
-    return _csv(rows + _rows(results, render, len(rows[0])))
+    return _csv([LONG_HEADER, *_rows(results, render, len(LONG_HEADER))])
 
 
 MANUAL_HEADER = ["student_id", "grade_id", "out_of", "mark", "comment", "answer"]
@@ -225,42 +193,120 @@ def apply_manual_marks(
     return problems
 
 
-def summary(
-    results: list[SubmissionResult], questions: list[Question], *, skipped=(), extra=()
+# -- feedback ------------------------------------------------------------------------------------
+
+FEEDBACK_DIR = "feedback"
+#: What a student reads instead of a text that quotes a hidden test.
+WITHHELD = "(not shown: it quoted a hidden test)"
+
+
+def safe_name(student_id: str) -> str:
+    """A file name for a student id (letters, digits, ``.``, ``-`` and ``_``; at most 100)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(student_id)).strip("._") or "student"
+    if len(name) > 100:
+        digest = hashlib.sha256(str(student_id).encode("utf-8", "surrogatepass")).hexdigest()
+        name = f"{name[:89]}_{digest[:10]}"
+    return name
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; }
+table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+.passed { color: #17612a; } .failed, .timeout, .crashed, .tampered, .memory-limit, .output-limit, .not-run { color: #a11b1b; }
+td { overflow-wrap: anywhere; }
+.note { background: #f6f6f6; padding: .6rem .8rem; border-left: 4px solid #888; }
+pre { white-space: pre-wrap; background: #f6f6f6; padding: .6rem; }
+"""
+
+_RESULT_WORDS = {
+    "passed": "passed",
+    "failed": "did not pass",
+    "timeout": "ran out of time",
+    "memory-limit": "ran out of memory",
+    "output-limit": "produced too much output",
+    "crashed": "stopped the kernel",
+    "tampered": "not counted: the checks were interfered with",
+    "not-run": "did not run",
+}
+
+
+#: What the page says about a submission's status, when it is not simply graded.
+_STATUS_NOTES = {
+    **STATUSES,
+    "review": "your instructor will read your code before its automatic marks count; until then "
+    "they are not given",
+}
+
+
+def feedback_html(
+    result: SubmissionResult,
+    questions: list[Question],
+    exercise: str,
+    *,
+    hidden: HiddenText | None = None,
 ) -> str:
-    """What an instructor reads at the end of a run: counts, mean mark per question, problems."""
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    lines = [
-        f"{len(results)} submission(s): " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    def e(text) -> str:
+        """Escaped, and withheld if it quotes a hidden test."""
+        text = str(text)
+        return html.escape(WITHHELD if hidden is not None and hidden.leaks(text) else text)
+
+    total = format_mark(result.total(questions))
+    out_of = format_mark(sum(q.points for q in questions))
+    pending = result.to_mark or result.withheld
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Feedback: {e(exercise)} ({e(result.student_id)})</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Feedback on {e(exercise)}</h1>",
+        f"<p>Student: <strong>{e(result.student_id)}</strong>. "
+        f"{'Marks so far' if pending else 'Marks'}: <strong>{total}</strong> out of {out_of}.</p>",
     ]
-    gradable = [
-        r for r in results if r.status not in ("invalid-notebook", "wrong-exercise", "error")
-    ]
-    if gradable and questions:
-        width = max(len(q.name) for q in questions)
-        lines.append("mean mark per question (over gradable submissions):")
-        for q in questions:
-            mean = sum(r.question_mark(q) for r in gradable) / len(gradable)
-            lines.append(f"  {q.name:<{width}}  {mean:5.2f} / {format_mark(q.points)}")
-        mean_total = sum(r.total(questions) for r in gradable) / len(gradable)
-        lines.append(
-            f"  {'total':<{width}}  {mean_total:5.2f} / {format_mark(sum(q.points for q in questions))}"
+    if result.status not in ("graded", "tampered"):
+        words = _STATUS_NOTES.get(result.status, result.status)
+        parts.append(f'<p class="note">{e(words[:1].upper() + words[1:])}.</p>')
+    for note in result.feedback_notes:
+        parts.append(f'<p class="note">{e(note)}</p>')
+    for q in questions:
+        parts.append(
+            f"<h2>Question <code>{e(q.name)}</code>: {format_mark(result.question_mark(q))} "
+            f"out of {format_mark(q.points)}</h2>"
         )
-    to_mark = sum(len(r.to_mark) for r in results)
-    if to_mark:
-        lines.append(
-            f"{to_mark} written answer(s) to mark: fill in manual-marks.csv in the results "
-            "folder and grade again (it is read from there; --manual-marks names another file)"
-        )
-    for r in _order(results):
-        if r.status != "graded":
-            lines.append(f"  {r.student_id}: {r.status}" + (f" ({r.notes[0]})" if r.notes else ""))
-    for name, reason in skipped:
-        lines.append(f"  skipped {name}: {reason}")
-    lines += list(extra)
-    return "\n".join(lines)
+        rows = []
+        for grade_id, points in q.tests:
+            check = result.checks.get(grade_id)
+            status = check.status if check else "not-run"
+            earned = format_mark(result.auto_mark(grade_id))
+            message = check.message if check and status != "passed" else ""
+            rows.append(
+                f'<tr><td><code>{e(grade_id)}</code></td><td class="{e(status)}">'
+                f"{e(_RESULT_WORDS.get(status, status))}</td>"
+                f"<td>{earned} / {format_mark(points)}</td>"
+                f"<td>{e(message)}</td></tr>"
+            )
+        for grade_id, points in q.manual:
+            mark = result.manual.get(grade_id)
+            if mark is None or not mark.answered:
+                word, earned = "no answer given", "0"
+            elif mark.mark is None:
+                word, earned = "to be marked by your instructor", "–"
+            else:
+                word, earned = "marked by your instructor", format_mark(mark.mark)
+            comment = mark.comment if mark else ""
+            rows.append(
+                f"<tr><td><code>{e(grade_id)}</code></td><td>{e(word)}</td>"
+                f"<td>{earned} / {format_mark(points)}</td><td>{e(comment)}</td></tr>"
+            )
+        parts.append("<table><tr><th>Check</th><th>Result</th><th>Marks</th><th>Message</th></tr>")
+        parts += rows
+        parts.append("</table>")
+    parts.append(
+        "<p>Hidden tests ran too; when one did not pass, this page says so without showing it.</p>"
+    )
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
 
 
 def write_reports(
@@ -290,7 +336,7 @@ def write_reports(
     problems = []
     if feedback:
         used: set[str] = set()
-        for r in _order(results):
+        for r in order(results):
             name = safe_name(r.student_id)
             while name in used:
                 name += "_"

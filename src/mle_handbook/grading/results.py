@@ -14,7 +14,6 @@ import nbformat
 
 from ..exercises.markers import cell_kind, question_of
 from ..exercises.results import NOT_RUN, CheckResult
-from .assemble import ManualAnswer
 
 #: Every status, most serious first: a submission gets the first that applies.
 STATUSES: dict[str, str] = {
@@ -109,16 +108,6 @@ class SubmissionResult:
     @property
     def to_mark(self) -> list[str]:
         return [g for g, m in self.manual.items() if m.result == "needs-marking"]
-
-
-def manual_marks(answers: list[ManualAnswer]) -> dict[str, ManualMark]:
-    """Manually graded answers; an unanswered one scores 0 straight away (nbgrader's rule)."""
-    return {
-        a.grade_id: ManualMark(
-            a.grade_id, a.points, a.answered, a.text, None if a.answered else 0.0
-        )
-        for a in answers
-    }
 
 
 def unrun_checks(questions: list[Question], message: str) -> dict[str, CheckResult]:

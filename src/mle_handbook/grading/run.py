@@ -34,12 +34,12 @@ import nbformat
 from ..bundles import data_files
 from ..exercises.markers import project_meta
 from ..exercises.validate import validate
-from . import isolation, report
+from . import report, sandbox
 from .analysis import HiddenText
 from .assemble import Assembly, assemble
 from .prepare import failed, prepare
 from .release import find_exercises
-from .results import SubmissionResult, questions_of, unrun_checks
+from .results import SubmissionResult, format_mark, questions_of, unrun_checks
 from .runner import KernelPool, run_assembly
 from .sandbox import Limits
 from .session import GraderError
@@ -70,20 +70,55 @@ class GradeRun:
         return {r.student_id: {g: c.earned for g, c in r.checks.items()} for r in self.results}
 
     def summary(self) -> str:
-        extra = [
+        """What an instructor reads at the end of a run: counts, mean mark per question, problems."""
+        results, questions = self.results, self.questions
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        lines = [
+            f"{len(results)} submission(s): "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        ]
+        gradable = [
+            r for r in results if r.status not in ("invalid-notebook", "wrong-exercise", "error")
+        ]
+        if gradable and questions:
+            width = max(len(q.name) for q in questions)
+            lines.append("mean mark per question (over gradable submissions):")
+            for q in questions:
+                mean = sum(r.question_mark(q) for r in gradable) / len(gradable)
+                lines.append(f"  {q.name:<{width}}  {mean:5.2f} / {format_mark(q.points)}")
+            mean_total = sum(r.total(questions) for r in gradable) / len(gradable)
+            out_of = format_mark(sum(q.points for q in questions))
+            lines.append(f"  {'total':<{width}}  {mean_total:5.2f} / {out_of}")
+        to_mark = sum(len(r.to_mark) for r in results)
+        if to_mark:
+            lines.append(
+                f"{to_mark} written answer(s) to mark: fill in manual-marks.csv in the results "
+                "folder and grade again (it is read from there; --manual-marks names another file)"
+            )
+        for r in report.order(results):
+            if r.status != "graded":
+                lines.append(
+                    f"  {r.student_id}: {r.status}" + (f" ({r.notes[0]})" if r.notes else "")
+                )
+        lines += [f"  skipped {name}: {reason}" for name, reason in self.skipped]
+        lines.append(
             f"graded in {self.seconds:.1f} s with {self.jobs} job(s)"
-            + (f" ({len(self.results) / self.seconds:.2f} submissions/s)" if self.seconds else ""),
+            + (f" ({len(results) / self.seconds:.2f} submissions/s)" if self.seconds else "")
+        )
+        lines.append(
             "file access of kernels: "
             + (
                 f"confined (Landlock ABI {self.confined})"
                 if self.confined not in ("none", "")
                 else "NOT confined (Landlock unavailable): see the instructors' guide"
-            ),
-            f"isolation of kernels: {self.isolation} ({isolation.PROTECTS[self.isolation]})",
-        ]
-        extra += [f"  problem: {p}" for p in self.problems]
-        extra += [f"results in {self.files['grades'].parent}"] if "grades" in self.files else []
-        return report.summary(self.results, self.questions, skipped=self.skipped, extra=extra)
+            )
+        )
+        lines.append(f"isolation of kernels: {self.isolation} ({sandbox.PROTECTS[self.isolation]})")
+        lines += [f"  problem: {p}" for p in self.problems]
+        lines += [f"results in {self.files['grades'].parent}"] if "grades" in self.files else []
+        return "\n".join(lines)
 
 
 def uses_spark(nb: nbformat.NotebookNode) -> bool:
@@ -244,9 +279,9 @@ def grade(
     found = discover(submissions, pattern=id_pattern)
     jobs = max(1, jobs or os.cpu_count() or 1)
     hidden = [source_path.resolve().parent, submissions.resolve(), out_dir.resolve()]
-    chosen = isolation.level(network=limits.network, wanted=limits.isolate)
+    chosen = sandbox.level(network=limits.network, wanted=limits.isolate)
     if chosen == "none":
-        print(isolation.NOTICE, file=sys.stderr)
+        print(sandbox.NOTICE, file=sys.stderr)
         jobs = 1  # one kernel at a time: no neighbour for a submission to reach
     context = {
         "hidden_text": HiddenText(assemble(source, source)),

@@ -27,8 +27,7 @@ from time import monotonic
 from ..exercises.results import NOT_RUN, CheckResult
 from .analysis import HiddenText
 from .assemble import Assembly
-from .kernel import Kernel
-from .outputs import plain_text
+from .kernel import Kernel, plain_text
 from .sandbox import Limits, Scratch
 from .session import Fatal, GraderError, RunOutcome, Session, where
 

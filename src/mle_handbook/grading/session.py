@@ -40,7 +40,7 @@ from ..exercises.results import (
 )
 from .analysis import HiddenText
 from .assemble import Assembly, RunCell
-from .outputs import Reply, plain_text
+from .kernel import Reply, plain_text
 from .sandbox import Limits
 
 _MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError")

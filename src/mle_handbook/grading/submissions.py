@@ -1,20 +1,9 @@
 """Find the submissions in a folder or zip, as a learning platform downloads them, and whose they are.
 
 The student id comes from each file's path (relative to the folder or zip) by a regular expression
-with a named group ``id``. Without ``--id-pattern`` the first of :data:`CONVENTIONS` that matches is
-used; with one, only that pattern (``re.search`` on the relative path, ``/``-separated):
-
-=============  ============================================================  ==================
-Convention     Example path                                                  Student id
-=============  ============================================================  ==================
-``moodle``     ``Jane Smith_12345_assignsubmission_file_/decision-trees.ipynb``  ``12345``
-               (or the same as one file name, without the folder)
-``canvas``     ``smithjane_12345_67890_decision-trees.ipynb`` (``_late_`` too)  ``12345``
-``blackboard`` ``Exercise 1_js123_attempt_2024-03-01-10-15-30_trees.ipynb``    ``js123``
-``nbgrader``   ``js123/decision-trees/decision-trees.ipynb`` (``submitted/``)  ``js123``
-``folder``     ``js123/anything.ipynb``                                        ``js123``
-``file``       ``js123.ipynb``                                                 ``js123``
-=============  ============================================================  ==================
+with a named group ``id``: the first of :data:`CONVENTIONS` that matches (the instructors' guide,
+"Where the student id comes from", shows an example of each), or only ``--id-pattern``'s
+(``re.search`` on the relative path, ``/``-separated).
 
 A folder or zip whose every entry sits in one top folder (``Exercise-1-submissions/...``) is read
 as if that folder were the root. Hidden files, ``__MACOSX/`` and ``.ipynb_checkpoints/`` are
@@ -93,10 +82,6 @@ class SubmittedFile:
         """The name as the sheets and notes show it (see :func:`printable`)."""
         return printable(self.name, 300)
 
-    @property
-    def is_notebook(self) -> bool:
-        return self.name.lower().endswith(".ipynb")
-
 
 @dataclass
 class Submission:
@@ -109,7 +94,7 @@ class Submission:
 
         def rank(f: SubmittedFile):
             named = bool(exercise) and exercise.lower() in PurePosixPath(f.name).name.lower()
-            return (not f.is_notebook, not named, f.name)
+            return (not f.name.lower().endswith(".ipynb"), not named, f.name)
 
         return sorted(self.files, key=rank)
 
