@@ -14,7 +14,7 @@ import pytest
 from mle_handbook.grading.assemble import assemble
 from mle_handbook.grading.run import grade
 from mle_handbook.grading.runner import KernelPool, run_assembly
-from mle_handbook.grading.sandbox import Limits, level
+from mle_handbook.grading.sandbox import Limits, choose
 
 from .conftest import submission
 from .test_hostile_isolation import ESCAPE, KILL_NEIGHBOURS, SIGTERM_PARENT, _strays
@@ -44,7 +44,7 @@ def _by_id(run):
 def test_unshare_alone_also_protects_neighbours_and_kills_what_kernels_start(
     helpers_exercise, tmp_path
 ):
-    if level(wanted="unshare") != "unshare":
+    if choose(wanted="unshare")[0] != "unshare":
         pytest.skip("unshare cannot make namespaces on this machine")
     folder = _class(helpers_exercise, tmp_path / "subs")
     limits = Limits(**LIMITS, isolate="unshare")
@@ -82,8 +82,9 @@ def test_a_kernel_broken_before_the_submission_ran_is_replaced_once(helpers_exer
 
     async def scenario():
         template = assemble(source, source)
-        pool = KernelPool(template, spares=1, data=data, limits=limits, env={}, hidden=[])
-        pool.expect(1)
+        pool = KernelPool(
+            template, spares=1, expected=1, data=data, limits=limits, env={}, hidden=[]
+        )
         warm = await pool.ready[0]
         # Something outside the submission's control ends the kernel it is about to get.
         os.killpg(warm.kernel.pgid, signal.SIGKILL)

@@ -3,21 +3,13 @@ proves, at the end of every check, that nothing changed it while the check ran.
 
 The grader sends this file's source to the kernel once, after :mod:`.guard_snapshot`'s, before the
 first cell, and executes both as one fresh module (they import nothing from ``mle_handbook``).
-From then on:
-
-- before each cell the exercise owns (set-up, locked and test cells) the grader calls
-  :meth:`Guard.before`: it restores what a submission may have replaced since the last check
-  (builtins; functions, classes and sub-modules of the packages the checks import; the names the
-  exercise's own cells defined, such as checking helpers and expected data; the interpreter's and
-  IPython's exception, display and tracing hooks) and reports what it restored;
-- the last line of each such cell calls :meth:`Guard.after`. In a test cell it compares everything
-  with the snapshot again and raises :class:`ChecksTampered` if anything changed *while the check
-  ran*, so that the check fails; then it records the names the cell defined.
-
-What a submission changes between checks is restored and reported; the checks then run against
-the genuine helpers, so the marks are those really earned. This is a defence in depth inside one
-Python process, not a security boundary: code running in the same process can, with enough effort,
-find and defeat this module too (see the instructors' guide, "What the grader defends against").
+Before each cell the exercise owns, :meth:`Guard.before` restores and reports what a submission
+replaced since the last check (what the snapshot holds: the instructors' guide, "How a check is
+decided"); the last line of each such cell calls :meth:`Guard.after`, which in a test cell raises
+:class:`ChecksTampered` if anything changed *while the check ran*, then records the names the cell
+defined. This is a defence in depth inside one Python process, not a security boundary: code in
+the same process can, with enough effort, find and defeat this module too (see the guide, "What
+the grader defends against").
 """
 
 import builtins as _builtins
@@ -64,19 +56,10 @@ class Guard:
         self.cell_names = {int(k): tuple(v) for k, v in dict(cell_names).items()}
         #: Names the submission's own cells bind at top level: rebinding them is not tampering.
         self.answer_names = frozenset(answer_names)
+        # The names the exercise's cells bound; the rest of the snapshot is taken by install().
         self.names: dict[str, object] = {}
         self.name_functions: dict[str, tuple] = {}
-        self.mappings: list[_Mapping] = []
-        self.functions: tuple = ()
-        self.codes: tuple = ()
-        self.defaults: tuple = ()
-        self.kwdefaults: tuple = ()
         self.modules: dict[str, object] = {}
-        self.sys_hooks: dict[str, object] = {}
-        self.callbacks: dict[str, tuple] = {}
-        self.transformers: dict[str, tuple] = {}
-        self.instances: list[tuple[str, object, dict]] = []
-        self.shell = None
         self.completed_cell: int | None = None
 
     # -- snapshot ---------------------------------------------------------------------------

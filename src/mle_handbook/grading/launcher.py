@@ -1,11 +1,7 @@
 """Entry point of a grading kernel: set the process's limits, then become an ordinary IPython kernel.
 
-The grader starts every kernel as::
-
-    python -m mle_handbook.grading.launcher --memory-mb 4096 --file-mb 64 \\
-        --read DIR ... --write DIR ... --device DIR ... -- -f CONNECTION_FILE [ipykernel options]
-
-Limits are set with :func:`resource.setrlimit` in this process before ipykernel is imported, so
+The grader starts every kernel as ``python -m mle_handbook.grading.launcher [options] --
+[ipykernel options]`` (see :meth:`.kernel.Kernel._argv`). Limits are set with :func:`resource.setrlimit` in this process before ipykernel is imported, so
 they bind the kernel and everything it starts:
 
 - ``RLIMIT_AS`` (``--memory-mb``): address space; a submission that asks for more memory gets a
@@ -19,12 +15,10 @@ they bind the kernel and everything it starts:
 The outcome of confinement is left in the environment variable ``MLE_HANDBOOK_CONFINED`` (the
 Landlock ABI, or ``none``) for the grader's guard to report.
 
-**Landlock.** After :func:`confine`, the process and everything it starts can read (and run) files
-only beneath the ``read`` folders and read and write only beneath the ``write`` folders, so that a
-submission cannot read the source exercise (solutions and hidden tests) or write where the results
-go. Landlock needs no privileges; it exists on Linux 5.13 and later when enabled (most current
-distributions). Elsewhere :func:`confine` returns ``None`` and the grader says so in its summary.
-Only the standard library is used (``ctypes`` for the three system calls).
+Landlock (:func:`confine`) keeps a submission from reading the source exercise (solutions and
+hidden tests) or writing where the results go. It needs no privileges and exists on Linux 5.13 and
+later when enabled; elsewhere the grader says so in its summary. Only the standard library is used
+(``ctypes`` for the three system calls).
 """
 
 from __future__ import annotations

@@ -24,10 +24,7 @@ from .submissions import Submission, printable
 
 
 def prepare(submission: Submission, context: dict):
-    """Read and assemble a submission (no kernel yet): ``(result, assembly or None)``.
-
-    A submission that cannot run (not a notebook, another exercise) gets its final result here.
-    """
+    """Read and assemble a submission (no kernel yet): ``(result, assembly or None)``."""
     source, questions, exercise = context["source"], context["questions"], context["exercise"]
     problems: list[str] = []
     chosen = None
@@ -37,16 +34,12 @@ def prepare(submission: Submission, context: dict):
             nb = read_submission(file.read_bytes())
             chosen = (file, assemble(source, nb))
             break
-        except OSError as exc:
-            problems.append(f"{file.shown}: cannot be read ({exc})")
-            status, message = "invalid-notebook", problems[-1]
-        except InvalidNotebook as exc:
-            problems.append(f"{file.shown}: {exc}")
-            if status != "wrong-exercise":
-                status, message = "invalid-notebook", problems[-1]
-        except WrongExercise as exc:
-            problems.append(f"{file.shown}: {exc}")
-            status, message = "wrong-exercise", problems[-1]
+        except (OSError, InvalidNotebook, WrongExercise) as exc:
+            wrong = isinstance(exc, WrongExercise)
+            text = f"cannot be read ({exc})" if isinstance(exc, OSError) else str(exc)
+            problems.append(f"{file.shown}: {text}")
+            if wrong or status != "wrong-exercise":  # another exercise says the most
+                status, message = "wrong-exercise" if wrong else "invalid-notebook", problems[-1]
     if chosen is None:
         names = ", ".join(f.shown for f in submission.files)
         result = SubmissionResult(
@@ -64,16 +57,13 @@ def prepare(submission: Submission, context: dict):
     )
     result.notes += [p for p in problems if not p.startswith(file.shown)]
     result.notes += assembly.notes
-    if assembly.missing:
-        text = "answer cells missing from the notebook: " + ", ".join(assembly.missing)
-        result.notes.append(text)
-        result.feedback_notes.append(text.capitalize() + ".")
-    if assembly.edited:
-        text = "test cells edited or deleted (the original checks ran): " + ", ".join(
-            assembly.edited
-        )
-        result.notes.append(text)
-        result.feedback_notes.append(text.capitalize() + ".")
+    for what, cells in (
+        ("answer cells missing from the notebook", assembly.missing),
+        ("test cells edited or deleted (the original checks ran)", assembly.edited),
+    ):
+        if cells:
+            result.notes.append(f"{what}: {', '.join(cells)}")
+            result.feedback_notes.append(f"{what.capitalize()}: {', '.join(cells)}.")
     if assembly.extra_cells:
         result.notes.append(f"{assembly.extra_cells} code cell(s) added by the student ran too")
     student = [c.source for c in assembly.cells if c.kind in ("answer", "extra")]
@@ -112,9 +102,9 @@ def off_limits(assembly: Assembly, context: dict) -> list[str]:
         # The answer, and helpers the student added in cells of their own, may not use them.
         others = [c.source for c in answers if c is not cell]
         extra = [c.source for c in answers if c.kind == "extra"]
-        used = off_limits_uses(cell.source, names, exercise + others)
-        for source in extra:
-            used += off_limits_uses(source, names, exercise + others)
+        used = [
+            u for s in (cell.source, *extra) for u in off_limits_uses(s, names, exercise + others)
+        ]
         if used:
             flags.append(
                 f"off limits in {question_of(cell.grade_id)}: {', '.join(dict.fromkeys(used))}"

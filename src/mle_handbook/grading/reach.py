@@ -1,17 +1,12 @@
 """What a submission's code reaches, read before it runs: reasons for a person to review it, and
 flags worth a look.
 
-**Review.** A check runs in the same process as the student's code, so that code could, in
-principle, forge the kernel's reply to the grader (it holds the kernel's signing key), undo the
-guard, or signal other processes. None of that is possible without naming what it reaches: the
-kernel's messaging (``kernel``, ``session``, ``zmq``...), the guard (``sys.modules``, frames, the
-garbage collector, ``ctypes``), processes and signals (``os.kill``, ``subprocess``, ``/proc``),
-or code this reading cannot see (``exec``, ``eval``, ``getattr`` with a computed name, importing a
-file the submission wrote, shell commands and most magics). :func:`review_reasons` lists each such
-reach; a submission with any gets status ``review`` and no automatic marks (see the instructors'
-guide, "What the grader defends against"). Honest answers to the handbook's exercises never need
-any of it: printing, warnings, ``atexit``, matplotlib (``%matplotlib inline`` too) and reading the
-exercise's data files are not reasons.
+**Review.** The student's code shares the checks' process and could, in principle, forge the
+kernel's reply, undo the guard or signal other processes, but not without naming what it reaches
+(the instructors' guide, "Why the kernel cannot forge a result", lists what). :func:`review_reasons`
+lists each such reach; a submission with any gets status ``review`` and no automatic marks. Honest
+answers never need any of it: printing, warnings, ``atexit``, matplotlib (``%matplotlib inline``
+too) and reading the exercise's data files are not reasons.
 
 **Flags.** :func:`flags` points a person at constructs that reach into the interpreter, the kernel
 or the file system (the ``flags`` column). They change no mark and prove nothing (``open(`` may
@@ -144,8 +139,6 @@ class _Reader(ast.NodeVisitor):
         self.reasons: dict[str, None] = {}
         self.os_names: set[str] = set()  # names bound to the os module
         self.local_modules = local_modules
-        #: The ``get_ipython`` names that only run an allowed magic.
-        self.magic_roots: set[int] = set()
 
     def add(self, what: str, why: str) -> None:
         self.reasons[f"{what} ({why})"] = None
@@ -225,7 +218,7 @@ class _Reader(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in BUILTINS and id(node) not in self.magic_roots:
+        if node.id in BUILTINS:
             self.add(node.id, BUILTINS[node.id])
         elif node.id in NAMED_ACCESS:
             self.add(f"{node.id} used as a value", "objects this reading cannot see")
@@ -272,15 +265,6 @@ def _folded(node: ast.AST) -> str | None:
     return None
 
 
-def _magic_roots(tree: ast.AST) -> set[int]:
-    """The ``get_ipython()`` calls that only run an allowed magic."""
-    roots = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _magic_call(node) is not None:
-            roots.add(id(node.func.value.func))
-    return roots
-
-
 def review_reasons(sources: list[str], *, local_modules: set[str] = frozenset()) -> list[str]:
     """Why the code of ``sources`` (the student's cells) needs a person's review; [] if it does not.
 
@@ -292,7 +276,6 @@ def review_reasons(sources: list[str], *, local_modules: set[str] = frozenset())
         tree = python_ast(source)
         if tree is None:
             continue  # it cannot run either: IPython reports the syntax error
-        reader.magic_roots = _magic_roots(tree)
         reader.visit(tree)
     return list(reader.reasons)
 

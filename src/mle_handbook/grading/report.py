@@ -24,6 +24,7 @@ import io
 import re
 from pathlib import Path
 
+from ..exercises.results import STATUSES as CHECK_WORDS
 from ..files import write_text_atomic
 from .analysis import HiddenText
 from .results import STATUSES, ManualMark, Question, SubmissionResult, format_mark
@@ -156,10 +157,7 @@ def read_manual_marks(path: str | Path) -> dict[tuple[str, str], tuple[float | N
     marks: dict[tuple[str, str], tuple[float | None, str]] = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
-            student, grade_id = (
-                _uncell((row.get("student_id") or "").strip()),
-                _uncell((row.get("grade_id") or "").strip()),
-            )
+            student, grade_id = (_uncell((row.get(k) or "").strip()) for k in MANUAL_HEADER[:2])
             if not student or not grade_id:
                 continue
             text = (row.get("mark") or "").strip()
@@ -219,18 +217,6 @@ td { overflow-wrap: anywhere; }
 pre { white-space: pre-wrap; background: #f6f6f6; padding: .6rem; }
 """
 
-_RESULT_WORDS = {
-    "passed": "passed",
-    "failed": "did not pass",
-    "timeout": "ran out of time",
-    "memory-limit": "ran out of memory",
-    "output-limit": "produced too much output",
-    "crashed": "stopped the kernel",
-    "tampered": "not counted: the checks were interfered with",
-    "not-run": "did not run",
-}
-
-
 #: What the page says about a submission's status, when it is not simply graded.
 _STATUS_NOTES = {
     **STATUSES,
@@ -253,7 +239,7 @@ def feedback_html(
 
     total = format_mark(result.total(questions))
     out_of = format_mark(sum(q.points for q in questions))
-    pending = result.to_mark or result.withheld
+    pending = result.to_mark or result.review
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en-GB"><head><meta charset="utf-8">',
@@ -282,7 +268,7 @@ def feedback_html(
             message = check.message if check and status != "passed" else ""
             rows.append(
                 f'<tr><td><code>{e(grade_id)}</code></td><td class="{e(status)}">'
-                f"{e(_RESULT_WORDS.get(status, status))}</td>"
+                f"{e(CHECK_WORDS.get(status, status))}</td>"
                 f"<td>{earned} / {format_mark(points)}</td>"
                 f"<td>{e(message)}</td></tr>"
             )

@@ -45,15 +45,14 @@ class Question:
 
 def questions_of(source: nbformat.NotebookNode) -> list[Question]:
     """The exercise's questions in order of first appearance, with their checks and answers."""
-    order: dict[str, dict[str, list]] = {}
+    order: dict[str, tuple[list, list]] = {}
     for cell in source.cells:
         kind = cell_kind(cell)
         if not kind.grade or not kind.grade_id:
             continue
-        entry = order.setdefault(question_of(kind.grade_id), {"tests": [], "manual": []})
-        target = entry["manual"] if kind.manual_answer else entry["tests"]
-        target.append((kind.grade_id, kind.points or 0.0))
-    return [Question(name, tuple(v["tests"]), tuple(v["manual"])) for name, v in order.items()]
+        tests, manual = order.setdefault(question_of(kind.grade_id), ([], []))
+        (manual if kind.manual_answer else tests).append((kind.grade_id, kind.points or 0.0))
+    return [Question(name, tuple(t), tuple(m)) for name, (t, m) in order.items()]
 
 
 @dataclass
@@ -88,14 +87,10 @@ class SubmissionResult:
     review: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
-    @property
-    def withheld(self) -> bool:
-        return bool(self.review)
-
     def auto_mark(self, grade_id: str) -> float:
         """What a check earns on the sheet (0 while the submission awaits review)."""
         check = self.checks.get(grade_id)
-        return 0.0 if check is None or self.withheld else check.earned
+        return 0.0 if check is None or self.review else check.earned
 
     def question_mark(self, question: Question) -> float:
         auto = sum(self.auto_mark(g) for g, _ in question.tests)

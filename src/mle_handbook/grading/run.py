@@ -1,19 +1,12 @@
 """``grade()``: grade every submission of one exercise, in parallel, and write the results.
 
-The order of work:
-
-1. read and validate the source exercise; find its data files;
-2. find the submissions (:mod:`.submissions`);
-3. grade the source exercise itself in the sandbox first (``check_source``): if the model answers do
-   not earn full marks there, the environment is wrong (a missing package, a data file), and the
-   run stops before marking anyone down;
-4. grade the submissions, ``jobs`` at a time, each in its own fresh kernel (:mod:`.runner`);
-   a Spark exercise gets one Spark Connect server for the whole run unless ``SPARK_REMOTE`` or
-   ``SPARK_MASTER`` is set;
-5. apply manual marks (``--manual-marks``, or ``manual-marks.csv`` already in the output folder);
-6. write the grade sheets and feedback (:mod:`.report`) and return a :class:`GradeRun`.
-
-Nothing a submission does stops the run: every submission gets a row with a status.
+The model answers are graded first, in the same sandbox (``check_source``): if they do not earn
+full marks there, the environment is wrong (a missing package, a data file), and the run stops
+before marking anyone down. Then the submissions run, ``jobs`` at a time, each in fresh kernels
+(:mod:`.runner`); a Spark exercise gets one Spark Connect server for the whole run unless
+``SPARK_REMOTE`` or ``SPARK_MASTER`` is set. Manual marks (``--manual-marks``, or
+``manual-marks.csv`` already in the output folder) are applied before the sheets and feedback are
+written (:mod:`.report`). Nothing a submission does stops the run: every submission gets a row.
 """
 
 from __future__ import annotations
@@ -25,6 +18,7 @@ import dataclasses
 import os
 import sys
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,9 +66,7 @@ class GradeRun:
     def summary(self) -> str:
         """What an instructor reads at the end of a run: counts, mean mark per question, problems."""
         results, questions = self.results, self.questions
-        counts: dict[str, int] = {}
-        for r in results:
-            counts[r.status] = counts.get(r.status, 0) + 1
+        counts = Counter(r.status for r in results)
         lines = [
             f"{len(results)} submission(s): "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -107,14 +99,10 @@ class GradeRun:
             f"graded in {self.seconds:.1f} s with {self.jobs} job(s)"
             + (f" ({len(results) / self.seconds:.2f} submissions/s)" if self.seconds else "")
         )
-        lines.append(
-            "file access of kernels: "
-            + (
-                f"confined (Landlock ABI {self.confined})"
-                if self.confined not in ("none", "")
-                else "NOT confined (Landlock unavailable): see the instructors' guide"
-            )
-        )
+        confined = f"confined (Landlock ABI {self.confined})"
+        if self.confined in ("none", ""):
+            confined = "NOT confined (Landlock unavailable): see the instructors' guide"
+        lines.append(f"file access of kernels: {confined}")
         lines.append(f"isolation of kernels: {self.isolation} ({sandbox.PROTECTS[self.isolation]})")
         lines += [f"  problem: {p}" for p in self.problems]
         lines += [f"results in {self.files['grades'].parent}"] if "grades" in self.files else []
@@ -169,7 +157,7 @@ async def _run(result: SubmissionResult, assembly: Assembly, context: dict, **op
         return result
     result.checks = outcome.checks
     result.review += outcome.review
-    result.status = outcome.status if not result.review else "review"
+    result.status = "review" if result.review else outcome.status
     if outcome.review:
         result.notes.append("to review, no automatic marks: " + "; ".join(outcome.review))
     result.notes += outcome.tampering + outcome.events
@@ -194,10 +182,8 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
     spares = max(1, min(jobs, (os.cpu_count() or 1) - jobs + 1))
     if context["isolation"] == "none":
         spares = 0  # no kernel waits beside a running submission that could reach it
-    pool = KernelPool(
-        assemble(context["source"], context["source"]), spares=spares, **context["kernel"]
-    )
-    pool.expect(sum(1 for _, _, assembly in prepared if assembly is not None))
+    expected = sum(1 for _, _, assembly in prepared if assembly is not None)
+    pool = KernelPool(context["template"], spares=spares, expected=expected, **context["kernel"])
 
     async def one(submission: Submission, result: SubmissionResult, assembly) -> SubmissionResult:
         if assembly is not None:
@@ -279,12 +265,14 @@ def grade(
     found = discover(submissions, pattern=id_pattern)
     jobs = max(1, jobs or os.cpu_count() or 1)
     hidden = [source_path.resolve().parent, submissions.resolve(), out_dir.resolve()]
-    chosen = sandbox.level(network=limits.network, wanted=limits.isolate)
+    chosen, _ = sandbox.choose(network=limits.network, wanted=limits.isolate)
     if chosen == "none":
         print(sandbox.NOTICE, file=sys.stderr)
         jobs = 1  # one kernel at a time: no neighbour for a submission to reach
+    template = assemble(source, source)  # the model answers: what every kernel is prepared for
     context = {
-        "hidden_text": HiddenText(assemble(source, source)),
+        "template": template,
+        "hidden_text": HiddenText(template),
         "isolation": chosen,
         "local_modules": {Path(n).stem for n in data} | {Path(n).parts[0] for n in data},
         "reviewed": set(reviewed),
@@ -309,9 +297,7 @@ def grade(
         if check_source:
             start = time.perf_counter()
             model = SubmissionResult("(model answers)", "source", "graded")
-            reference = _run_coroutine(
-                _run(model, assemble(source, source), context, max_restarts=0)
-            )
+            reference = _run_coroutine(_run(model, template, context, max_restarts=0))
             run.source_seconds = time.perf_counter() - start
             lost = [c for c in reference.checks.values() if c.status != "passed"]
             if lost or reference.status != "graded":

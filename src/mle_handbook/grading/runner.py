@@ -42,7 +42,6 @@ GUARD_SOURCE = "\n\n".join(
 class Warm:
     """A started kernel with the guard installed, not yet given to any submission."""
 
-    scratch: Scratch
     kernel: Kernel
     #: The guard's module in the kernel, under a random name for every kernel.
     module: str
@@ -51,7 +50,7 @@ class Warm:
 
     async def discard(self) -> None:
         await self.kernel.kill()
-        self.scratch.remove()
+        self.kernel.scratch.remove()
 
 
 async def warm_kernel(
@@ -114,24 +113,20 @@ async def warm_kernel(
         if isinstance(exc, Exception) and not isinstance(exc, GraderError):
             raise GraderError(str(exc)) from exc
         raise
-    notes = []
-    if values["report"].strip("'"):
-        notes.append(f"modules the checks import could not be imported: {values['report']}")
-    return Warm(scratch, kernel, module, values.get("confined", "'none'").strip("'"), notes)
+    problems = values["report"].strip("'")
+    notes = [f"modules the checks import could not be imported: {problems}"] if problems else []
+    return Warm(kernel, module, values.get("confined", "'none'").strip("'"), notes)
 
 
 class KernelPool:
     """Kernels started and prepared ahead of the submissions that will use them."""
 
-    def __init__(self, template: Assembly, *, spares: int, **options):
+    def __init__(self, template: Assembly, *, spares: int, expected: int, **options):
         self.template = template
         self.options = options
         self.spares = spares
-        self.waiting = 0  # submissions that have not taken a kernel yet
+        self.waiting = expected  # submissions that have not taken a kernel yet
         self.ready: deque[asyncio.Task] = deque()
-
-    def expect(self, submissions: int) -> None:
-        self.waiting = submissions
         self._fill()
 
     def _fill(self) -> None:
@@ -159,34 +154,6 @@ class KernelPool:
             await warm.discard()
 
 
-async def _attempt(
-    assembly: Assembly,
-    skip: dict[int, Fatal],
-    deadline: float,
-    hidden: HiddenText,
-    pool: KernelPool | None,
-    options: dict,
-) -> tuple[RunOutcome, Fatal | None]:
-    """One kernel's run; a broken kernel is replaced once before GraderError."""
-    for retry in (0, 1):
-        attempt = RunOutcome(retries=retry)
-        warm: Warm | None = None
-        try:
-            if pool is not None and not retry:
-                warm = await pool.get(first=not skip)
-            else:
-                warm = await warm_kernel(assembly, **options)
-            session = Session(warm, assembly, options["limits"], attempt, hidden)
-            return attempt, await session.run(skip, deadline)
-        except GraderError as exc:
-            if retry:
-                raise GraderError(f"{exc} (also on a fresh kernel)") from None
-        finally:
-            if warm is not None:
-                await warm.discard()
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 async def run_assembly(
     assembly: Assembly,
     *,
@@ -209,7 +176,22 @@ async def run_assembly(
     deadline = start + max(300.0, 10 * limits.timeout)
     skip: dict[int, Fatal] = {}
     while True:
-        attempt, fatal = await _attempt(assembly, skip, deadline, hidden_text, pool, options)
+        for retry in (0, 1):  # a kernel broken before the submission ran is replaced once
+            attempt, warm = RunOutcome(retries=retry), None
+            try:
+                if pool is not None and not retry:
+                    warm = await pool.get(first=not skip)
+                else:
+                    warm = await warm_kernel(assembly, **options)
+                session = Session(warm, assembly, limits, attempt, hidden_text)
+                fatal = await session.run(skip, deadline)
+                break
+            except GraderError as exc:
+                if retry:
+                    raise GraderError(f"{exc} (also on a fresh kernel)") from None
+            finally:
+                if warm is not None:
+                    await warm.discard()
         outcome.retries += attempt.retries
         outcome.review += attempt.review  # a forged reply counts whichever attempt it came in
         if fatal is None or len(skip) >= max_restarts or monotonic() > deadline:

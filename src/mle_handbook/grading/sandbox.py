@@ -8,29 +8,17 @@ exercise or the submission file. :class:`Limits` says what one submission may us
 :func:`read_roots` which folders a Landlock-confined kernel may read. The kernel itself is
 :mod:`.kernel`'s.
 
-**Isolation**: each kernel gets its own PID namespace and network. Three levels, the first
-available is used (:func:`choose`):
-
-Three levels, the first available is used (:func:`level`):
-
-``bubblewrap``
-    ``bwrap`` (Debian's ``bubblewrap`` package, the sandbox Flatpak uses): a new PID namespace with
-    its own ``/proc``, a new network namespace (loopback only), a new IPC namespace and a private
-    ``/dev/shm``. The kernel cannot see, signal or ptrace the grader or other students' kernels,
-    cannot reach the network, and everything it starts, in any session, is killed when its
-    namespace's first process ends: the grader kills that process at the end of each grading.
-``unshare``
-    util-linux's ``unshare``: the same PID, network and IPC namespaces (as root, or in a user
-    namespace where the system allows them); ``/dev/shm`` stays shared.
-``none``
-    Neither works (macOS, Windows, containers without namespaces): the grader says so once per
-    run, refuses to run code that reaches into processes, signals or the kernel's messaging (see
-    :mod:`.reach`), and runs one kernel at a time with none started ahead, so that one submission
-    still cannot harm another.
-
-A Spark exercise keeps the network (its kernels must reach the run's Spark Connect server).
-Each level is tried once per process with a trivial command, so a ``bwrap`` that exists but is
-not allowed to make namespaces falls back to the next level.
+**Isolation** by the operating system (the instructors' guide, "What the grader defends against",
+says what each level protects against): :func:`choose` takes the first that works of
+``bubblewrap`` (new PID, network and IPC namespaces, its own ``/proc`` and ``/dev/shm``; everything
+a kernel starts, in any session, dies with its namespace's first process, which the grader kills
+after each submission), ``unshare`` (the same namespaces, ``/dev/shm`` shared) and ``none``
+(macOS, Windows, containers without namespaces: the grader says so once per run, does not run code
+that reaches processes, signals or the kernel's messaging, and runs one kernel at a time with none
+started ahead, so that one submission still cannot harm another). A Spark exercise keeps the
+network (its kernels must reach the run's Spark Connect server). Each level is tried once per
+process with a trivial command, so a ``bwrap`` that exists but may not make namespaces falls back
+to the next level.
 """
 
 from __future__ import annotations
@@ -212,11 +200,6 @@ def _choice(network: bool, wanted: str | bool | None) -> tuple[str, tuple[str, .
             if argv and _works(argv):
                 return name, tuple(argv)
     return "none", ()
-
-
-def level(*, network: bool = False, wanted: bool | str | None = None) -> str:
-    """The level :func:`choose` chooses."""
-    return choose(network=network, wanted=wanted)[0]
 
 
 #: The one-time warning for a run without OS isolation.

@@ -1,23 +1,21 @@
 """One kernel's lifetime for one submission: bind the guard, run the cells, decide each check.
 
-How a check is decided (each step is there because a simpler rule can be fooled):
+How a check is decided (the instructors' guide, "How a check is decided", says why each step is
+there: a simpler rule can be fooled):
 
-1. Before every cell the exercise owns, a silent request asks the in-kernel guard
-   (:mod:`.guard`) to restore the checking machinery and report what it had to restore.
-2. The test cell runs with the source's text (hidden tests included) plus one last line that asks
-   the guard to verify nothing changed *during* the check (it raises ``ChecksTampered`` if so).
-3. The same request carries a ``user_expressions`` entry with a random nonce made for this check
-   alone: the kernel evaluates it only after the cell finished without an exception, and the guard
-   hands it back only if the cell's last line (step 2) ran. A check passes only if its own reply
-   says ``ok``, echoes this check's nonce, and no error was displayed. Printing "passed", hiding
-   the traceback or killing the kernel cannot produce that reply.
-4. The nonce is no secret from code in the kernel, which holds the kernel's signing key and could
-   forge a reply: that needs code that reaches the kernel's messaging, which :mod:`.reach` finds
-   before the run (status ``review``), and a forged reply arrives as a second reply to one
-   request, which :class:`~.kernel.Kernel` counts (status ``review`` too).
+1. before every cell the exercise owns, a silent request asks the in-kernel guard (:mod:`.guard`)
+   to restore the checking machinery and report what it restored;
+2. the test cell runs with the source's text (hidden tests included) plus a last line that asks
+   the guard to verify nothing changed *during* the check (it raises ``ChecksTampered`` if so);
+3. the same request carries a ``user_expressions`` entry with a random nonce made for this check
+   alone, which the kernel evaluates only after the cell finished without an exception and the
+   guard hands back only if the cell's last line ran: a check passes only if its own reply says
+   ``ok``, echoes its nonce, and no error was displayed;
+4. code in the kernel holds its signing key and could forge a reply, but that needs code that
+   reaches the kernel's messaging (:mod:`.reach`: status ``review``), and a forged reply arrives
+   as a second reply to one request, which :class:`~.kernel.Kernel` counts (``review`` too).
 
-What the student may read is filtered by the hidden tests' own text (:class:`.analysis.HiddenText`),
-whatever produced it.
+What the student may read is filtered by the hidden tests' own text (:class:`.analysis.HiddenText`).
 """
 
 from __future__ import annotations
@@ -277,18 +275,13 @@ class Session:
             return outcome(
                 TAMPERED, "the checking machinery could not be verified before this check"
             )
-        if reply.ename == "ChecksTampered":
-            self.outcome.tampering.append(f"during {cell.grade_id}: {short(reply.evalue)}")
-            return outcome(
-                TAMPERED,
-                "the checking machinery was changed while this check ran",
-                short(reply.evalue),
-            )
-        if reply.status == "ok":
-            self.outcome.tampering.append(
-                f"during {cell.grade_id}: the check did not report completing"
-            )
-            return outcome(TAMPERED, "the check did not report completing")
+        if reply.ename == "ChecksTampered" or reply.status == "ok":
+            # Changed during the check (the guard said so), or it never reached its last line.
+            changed = reply.ename == "ChecksTampered"
+            detail = short(reply.evalue) if changed else "the check did not report completing"
+            self.outcome.tampering.append(f"during {cell.grade_id}: {detail}")
+            message = "the checking machinery was changed while this check ran"
+            return outcome(TAMPERED, message if changed else detail, detail)
         if not reply.error_shown:
             self.outcome.tampering.append(
                 f"during {cell.grade_id}: the error of the check was hidden"

@@ -106,23 +106,15 @@ class Discovery:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def compile_pattern(pattern: str | re.Pattern | None) -> re.Pattern | None:
-    if pattern is None:
-        return None
-    compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
-    if "id" not in compiled.groupindex:
-        raise ValueError(
-            f"the student-id pattern {compiled.pattern!r} has no named group (?P<id>...)"
-        )
-    return compiled
-
-
 def student_id_from(path: str, pattern: str | re.Pattern | None = None) -> tuple[str, str] | None:
     """``(student id, convention)`` for a relative path, or None when no pattern matches."""
-    custom = compile_pattern(pattern)
-    patterns = (
-        [("pattern", custom)] if custom else [(n, re.compile(p, re.I)) for n, p in CONVENTIONS]
-    )
+    patterns = [(n, re.compile(p, re.I)) for n, p in CONVENTIONS]
+    if pattern is not None:
+        patterns = [("pattern", re.compile(pattern))]
+        if "id" not in patterns[0][1].groupindex:
+            raise ValueError(
+                f"the student-id pattern {patterns[0][1].pattern!r} has no named group (?P<id>...)"
+            )
     for name, regex in patterns:
         match = regex.search(path)
         if match and match.group("id"):
