@@ -63,5 +63,3 @@ def test_untagged_error_in_a_worked_notebook_is_a_failure():
     assert [f.describe() for f in result.failures] == [
         "cell 2, line 1: ZeroDivisionError: division by zero"
     ]
-
-

@@ -7,7 +7,9 @@ import pybtex.plugin
 from mle_handbook.sphinxext import tools
 
 
-def test_registered_bibtex_plugins_are_the_classes_pybtex_finds_and_skip_the_entry_point_scan(monkeypatch):
+def test_registered_bibtex_plugins_are_the_classes_pybtex_finds_and_skip_the_entry_point_scan(
+    monkeypatch,
+):
     found = {key: pybtex.plugin.find_plugin(*key) for key in tools.BIBTEX_PLUGINS}
     tools.register_bibtex_plugins(app=None, config=None)
 
