@@ -10,6 +10,7 @@ documented events and settings; each module owns one job:
 - :mod:`.pages`: pure notebook-to-notebook decorations of notebook pages (collapsed solutions and
   check helpers, points, the page summary, download links);
 - :mod:`.launch`: "Open on Binder" and "Open in Colab" links, from the repository URL;
+- :mod:`.anchors`: gives notebook sections anchors every script can select;
 - :mod:`.alt_text`: gives figures drawn by notebook cells the alt text their metadata holds;
 - :mod:`.downloads`: writes the student and full notebooks next to the built site;
 - :mod:`.epub`: keeps the EPUB to its pages, as well-formed XHTML;
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 
-from . import alt_text, downloads, epub, execution, launch, tools
+from . import alt_text, anchors, downloads, epub, execution, launch, tools
 
 STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,6 +56,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("source-read", execution.use_executed_notebook)
     app.connect("env-updated", execution.finish_reading)
     app.connect("doctree-read", alt_text.add_alt_text)
+    # Before Sphinx's table-of-contents collector (priority 500) reads the section ids.
+    app.connect("doctree-read", anchors.add_selectable_ids, priority=400)
     app.connect("html-collect-pages", epub.exclude_copied_notebooks)
     app.connect("html-page-context", epub.close_tab_inputs)
     app.connect("build-finished", downloads.write_notebook_downloads)
