@@ -34,27 +34,47 @@ def _cmd_validate(args) -> int:
     return status
 
 
+def _write_notebook(nb, path: Path) -> None:
+    """Write ``nb`` as ``nbformat.write`` does (a final newline), but atomically."""
+    import nbformat
+
+    from .files import write_text_atomic
+
+    text = nbformat.writes(nb)
+    write_text_atomic(path, text if text.endswith("\n") else text + "\n")
+
+
 def _cmd_clear(args) -> int:
-    from .notebooks import clear_file
+    import nbformat
+
+    from .exercises.student import clear_outputs
 
     for path in args.notebooks:
-        changed = clear_file(path)
-        print(f"{path}: {'outputs cleared' if changed else 'already clean'}")
+        nb = nbformat.read(path, as_version=4)
+        cleared = clear_outputs(nb)
+        if cleared != nb:
+            _write_notebook(cleared, path)
+        print(f"{path}: {'outputs cleared' if cleared != nb else 'already clean'}")
     return 0
 
 
 def _cmd_student(args) -> int:
-    from .notebooks import write_student_version
+    import nbformat
 
-    write_student_version(args.notebook, args.output)
+    from .exercises.student import student_version
+
+    _write_notebook(student_version(nbformat.read(args.notebook, as_version=4)), args.output)
     print(f"wrote {args.output}")
     return 0
 
 
 def _cmd_install_kernel(args) -> int:
-    from .kernel import install_kernel
+    """The project's Jupyter kernel spec, in the environment's prefix (``.venv/share/jupyter``)."""
+    from ipykernel.kernelspec import install
 
-    path = install_kernel()
+    path = install(
+        kernel_name="mle-handbook", display_name="Python (ML Engineer Handbook)", prefix=sys.prefix
+    )
     if not args.quiet:
         print(f"installed kernel spec in {path}")
     return 0

@@ -23,6 +23,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import write_bytes_atomic
+
 MIN_VERSION = 17
 INSTALL_HINT = (
     "Spark needs Java 17 or newer. Install a JDK (Debian/Ubuntu: `apt install openjdk-17-jre-headless`; "
@@ -90,7 +92,8 @@ def _candidate(java_home: Path, source: str) -> JavaRuntime | None:
     return None
 
 
-def _cache_dir() -> Path:
+def cache_folder() -> Path:
+    """The handbook's cache folder (``~/.cache/mle-handbook``): Java wrappers, Spark's log settings."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "mle-handbook"
 
@@ -116,7 +119,7 @@ def spark_java_home(java_home: Path, cache_dir: Path | None = None, name: str = 
     if is_wrapped(java_home):
         return java_home
     digest = hashlib.sha256(str(java_home).encode()).hexdigest()[:10]
-    home = (cache_dir or _cache_dir()) / f"{name}-{digest}"
+    home = (cache_dir or cache_folder()) / f"{name}-{digest}"
     java = home / "bin" / "java"
     script = _WRAPPER.replace("{java}", str(java_home / "bin" / "java"))
     if java.exists() and java.read_text() == script:
@@ -130,10 +133,7 @@ def spark_java_home(java_home: Path, cache_dir: Path | None = None, name: str = 
                 link.symlink_to(target)
             except FileExistsError:
                 pass
-    tmp = java.with_name(f".java.{os.getpid()}.tmp")
-    tmp.write_text(script)
-    tmp.chmod(0o755)
-    tmp.replace(java)
+    write_bytes_atomic(java, script.encode(), mode=0o755)
     return home
 
 

@@ -38,15 +38,6 @@ from pathlib import Path
 from .java import find_java
 from .session import JVM_OPTIONS, SESSION_CONF, log4j_config
 
-__all__ = [
-    "ConnectServer",
-    "SparkDaemonError",
-    "DaemonSet",
-    "free_port",
-    "process_group_alive",
-    "spark_home",
-]
-
 #: Environment variables that would make a daemon (or the scripts that start it) do something
 #: other than start a plain local daemon: spark-daemon.sh rsyncs from $SPARK_MASTER, and PySpark
 #: switches to Spark Connect when SPARK_REMOTE is set.
@@ -247,32 +238,15 @@ class DaemonSet:
 CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 
 
-def _conf_args(conf: dict[str, str]) -> list[str]:
-    args = []
-    for key, value in conf.items():
-        args += ["--conf", f"{key}={value}"]
-    return args
-
-
 class ConnectServer(DaemonSet):
-    """A Spark Connect server on 127.0.0.1 running Spark in ``local[*]`` mode.
-
-    ``conf`` adds or overrides Spark settings of the server; the session defaults are those of
-    :data:`mle_handbook.spark.SESSION_CONF` (UTC, no CSV column pruning, few shuffle partitions).
-    """
+    """A Spark Connect server on 127.0.0.1 running Spark in ``local[*]`` mode, with the session
+    defaults of :data:`mle_handbook.spark.SESSION_CONF`."""
 
     prefix = "mle-handbook-connect-"
 
-    def __init__(
-        self,
-        *,
-        master: str = "local[*]",
-        conf: dict[str, str] | None = None,
-        startup_timeout: float = 180.0,
-    ) -> None:
+    def __init__(self, *, master: str = "local[*]", startup_timeout: float = 180.0) -> None:
         super().__init__()
         self.master = master
-        self.conf = dict(conf or {})
         self.startup_timeout = startup_timeout
         self.port: int | None = None
 
@@ -281,10 +255,6 @@ class ConnectServer(DaemonSet):
         if self.port is None:
             raise RuntimeError("the Spark Connect server has not been started")
         return f"sc://127.0.0.1:{self.port}"
-
-    @property
-    def log(self) -> Path | None:
-        return self._daemons[0].log if self._daemons else None
 
     def start(self, port: int | None = None) -> ConnectServer:
         """Start the server and wait until it accepts connections; returns ``self``."""
@@ -312,14 +282,14 @@ class ConnectServer(DaemonSet):
                 f"{JVM_OPTIONS} -Dlog4j2.configurationFile=file:{log4j_config('warn')}"
             ),
             **SESSION_CONF,
-            **self.conf,
         }
         # What ``sbin/start-connect-server.sh --wait`` runs (PySpark 4.2, which the lock gives
         # Python 3.10, does not ship that script): the server in the foreground of our process
         # group (SPARK_NO_DAEMONIZE) instead of nohup'ing it.
         script = spark_home() / "sbin" / "spark-daemon.sh"
         command = ["bash", str(script), "submit", CONNECT_SERVER_CLASS, "1"]
-        command += ["--name", "Spark Connect server", "--master", self.master, *_conf_args(conf)]
+        command += ["--name", "Spark Connect server", "--master", self.master]
+        command += [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
         env = {**env, "SPARK_NO_DAEMONIZE": "1", "SPARK_CONNECT_MODE": "0"}
         daemon = self._launch("Spark Connect server", command, env)
         try:

@@ -26,9 +26,8 @@ import os
 import sys
 from pathlib import Path
 
-from .java import JavaNotFound, find_java
-
-__all__ = ["SESSION_CONF", "JavaNotFound", "get_spark", "log4j_config", "spark_mode"]
+from ..files import write_text_atomic
+from .java import JavaNotFound, cache_folder, find_java
 
 #: Settings of every session, whichever way it is made (all runtime SQL settings, so that they can
 #: also be set on a Spark Connect session).
@@ -80,21 +79,12 @@ logger.pyspark.level = {level}
 """
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mle-handbook"
-
-
 def log4j_config(level: str = "error", directory: Path | None = None) -> Path:
     """A log4j2 configuration file for Spark's JVM that logs at ``level`` and above to stderr."""
-    directory = directory or _cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"log4j2-{level}.properties"
+    path = (directory or cache_folder()) / f"log4j2-{level}.properties"
     text = _LOG4J.format(level=level)
     if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        write_text_atomic(path, text)
     return path
 
 
