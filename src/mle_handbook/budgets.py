@@ -1,13 +1,10 @@
 """Per-notebook budgets: how long a notebook may take to execute and how much memory its kernel may use.
 
-A notebook declares its budget in its metadata, next to the project's other settings::
-
-    "metadata": {"mle_handbook": {"budget_seconds": 30, "budget_mb": 400}}
-
-``make bench`` (:mod:`mle_handbook.bench`) measures every notebook against its budget and flags any
-over it. The build uses the declared seconds to start the longest notebooks first, which shortens
-a parallel build: with two kernels, a long notebook started last would run alone at the end. While
-the build's Spark server starts, the notebooks that do not need it run first.
+A notebook declares them in its metadata (``budget_seconds``, ``budget_mb``; see
+``docs/authors/index.md``), and ``make bench`` flags any notebook over budget. The build uses the
+declared seconds to start the longest notebooks first, which shortens a parallel build: with two
+kernels, a long notebook started last would run alone at the end. While the build's Spark server
+starts, the notebooks that do not need it run first.
 """
 
 from __future__ import annotations

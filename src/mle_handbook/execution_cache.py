@@ -79,12 +79,6 @@ class ExecutionCache:
         if self._cache is not None:
             self._cache.db.dispose()
 
-    def __enter__(self) -> ExecutionCache:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def is_empty(self) -> bool:
         """True if nothing was ever stored here (no database): every look-up would miss."""
         return not (self.path / DATABASE).exists()

@@ -137,8 +137,6 @@ def execute_notebook(
     path: str | Path = "<notebook>",
     cwd: str | Path | None = None,
     timeout: int = DEFAULT_TIMEOUT,
-    kernel_name: str = "python3",
-    extra_arguments: tuple[str, ...] = KERNEL_ARGUMENTS,
 ) -> ExecutionResult:
     """Run every cell of a copy of ``nb`` in a fresh kernel; never raises for notebook errors."""
     nb = copy.deepcopy(nb)
@@ -147,15 +145,18 @@ def execute_notebook(
     def on_cell_start(cell, cell_index, **_):
         current["index"] = cell_index
 
-    km, sockets = _kernel_manager(kernel_name)
+    # The kernel talks over IPC sockets in a private folder: no TCP ports, and no "running over
+    # TCP without encryption" warning from every kernel.
+    sockets = tempfile.mkdtemp(prefix="mle-handbook-kernel-")
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
     client = NotebookClient(
         nb,
         km=km,
         timeout=timeout,
-        kernel_name=kernel_name,
+        kernel_name="python3",
         allow_errors=True,
         record_timing=False,
-        extra_arguments=list(extra_arguments),
+        extra_arguments=list(KERNEL_ARGUMENTS),
         resources={"metadata": {"path": str(cwd) if cwd else "."}},
         on_cell_start=on_cell_start,
     )
@@ -186,14 +187,6 @@ def execute_notebook(
                 check.detail = check.message
         failures.sort(key=lambda f: f.cell)
     return ExecutionResult(str(path), nb, failures, checks, elapsed)
-
-
-def _kernel_manager(kernel_name: str) -> tuple[AsyncKernelManager, str]:
-    """A kernel manager whose kernel will talk over IPC sockets in a private folder (no TCP ports,
-    and no "running over TCP without encryption" warning from every kernel), and that folder."""
-    sockets = tempfile.mkdtemp(prefix="mle-handbook-kernel-")
-    km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
-    return km, sockets
 
 
 def execute_file(path: str | Path, **kwargs) -> ExecutionResult:

@@ -65,7 +65,3 @@ class CheckResult:
     @property
     def earned(self) -> float:
         return self.points if self.status == PASSED else 0.0
-
-    @property
-    def words(self) -> str:
-        return STATUSES[self.status]

@@ -5,11 +5,9 @@ it) is copied into a temporary folder, and the notebook is executed there in a f
 :func:`mle_handbook.exercises.execute.execute_notebook`. The learner's files are only ever read:
 nothing is written into ``work/``, not even by code in the notebook that saves files.
 
-Every autograded check becomes one row (a
-:class:`~mle_handbook.exercises.results.CheckResult`, as on the build's pages and in the grader): passed, failed (with the check's own message), not
-attempted (the question's solution cell still holds the stub), or checked only when graded (a test
-cell whose assertions are all hidden, so the learner's copy holds none). Written answers are marked
-by hand. The learner's copy has no hidden tests, so "passed" means the visible checks pass.
+Every autograded check and written answer becomes one row, a
+:class:`~mle_handbook.exercises.results.CheckResult` as on the build's pages and in the grader. The
+learner's copy has no hidden tests, so "passed" means the visible checks pass.
 """
 
 from __future__ import annotations

@@ -11,21 +11,11 @@ and ``mle-handbook release`` use.
 
 Running it again must never lose anything the learner wrote. A manifest
 (``work/.mle-handbook-manifest.json``) records the SHA-256 of every file as it was last written, so
-each file on disk is in one of these states:
-
-========================================  ====================================================
-On disk                                   What happens
-========================================  ====================================================
-missing                                   written ("added"); deleting a copy is how a learner
-                                          asks for a fresh one
-identical to the handbook's version       nothing to do ("up to date")
-as written last time, handbook changed    replaced by the new version ("updated")
-anything else (the learner changed it)    left alone ("skipped"), and the report says whether
-                                          the handbook's version has changed since
-========================================  ====================================================
-
-A file the manifest does not know (a folder made by hand, or a lost manifest) counts as the
-learner's when it differs: the safe side.
+that :func:`decide` can tell a file the handbook wrote (replaced when the handbook's version
+changes) from one the learner changed (left alone, and reported as skipped); a missing file is
+written again. A file the manifest does not know (a folder made by hand, or a lost manifest) counts
+as the learner's when it differs: the safe side. What learners read about this is in
+``docs/learners/working-through-notebooks.md``.
 
 It also writes the learner's JupyterLab settings to ``work/.mle-handbook-jupyter/`` (hidden in
 JupyterLab's file browser), which ``make lab`` adds to Jupyter's configuration path
@@ -151,59 +141,48 @@ def read_manifest(work: Path) -> tuple[dict[str, str], str]:
         )
 
 
-def write_manifest(work: Path, hashes: dict[str, str]) -> None:
-    """Write the manifest, unless it already says exactly this."""
-    text = json.dumps(
-        {"version": MANIFEST_VERSION, "files": dict(sorted(hashes.items()))}, indent=1
-    )
-    data = (text + "\n").encode("utf-8")
-    path = work / MANIFEST
+def _json(data: dict) -> bytes:
+    return (json.dumps(data, indent=1) + "\n").encode("utf-8")
+
+
+def _refresh(path: Path, data: bytes) -> None:
+    """Write ``path`` unless it already holds ``data``."""
     if not path.is_file() or path.read_bytes() != data:
         write_bytes_atomic(path, data)
 
 
-def decide(on_disk: bytes | None, new: bytes, written: str | None) -> FileAction:
-    """What to do with one file (``path`` is filled in by the caller)."""
-    if on_disk is None:
-        return FileAction("", "added", "restored: it had been deleted" if written else "")
-    current = sha256(on_disk)
-    if current == sha256(new):
-        return FileAction("", "up-to-date")
-    if written is not None and current == written:
-        return FileAction("", "updated", "the handbook's version changed; you had not edited it")
-    if written is None:
-        return FileAction(
-            "", "skipped", "it differs from the handbook's version and was not written here"
-        )
-    if written == sha256(new):
-        return FileAction("", "skipped", "you have changed it (the handbook's version is the same)")
-    return FileAction(
-        "", "skipped", "you have changed it, and the handbook's version has changed since"
+def write_manifest(work: Path, hashes: dict[str, str]) -> None:
+    _refresh(
+        work / MANIFEST, _json({"version": MANIFEST_VERSION, "files": dict(sorted(hashes.items()))})
     )
 
 
-def lab_config_files() -> dict[str, bytes]:
-    """``{path under LAB_CONFIG: content}``: Jupyter settings that switch nbgrader off."""
-    server = {
-        "ServerApp": {"jpserver_extensions": dict.fromkeys(NBGRADER_SERVER_EXTENSIONS, False)}
-    }
-    page = {"disabledExtensions": {NBGRADER_LAB_EXTENSION: True}}
-    return {
-        name: (json.dumps(data, indent=1) + "\n").encode("utf-8")
-        for name, data in (
-            ("jupyter_server_config.json", server),
-            ("labconfig/page_config.json", page),
-        )
-    }
+def decide(on_disk: bytes | None, new: bytes, written: str | None) -> tuple[str, str]:
+    """What to do with one file, and why."""
+    if on_disk is None:
+        return "added", "restored: it had been deleted" if written else ""
+    current = sha256(on_disk)
+    if current == sha256(new):
+        return "up-to-date", ""
+    if written is not None and current == written:
+        return "updated", "the handbook's version changed; you had not edited it"
+    if written is None:
+        return "skipped", "it differs from the handbook's version and was not written here"
+    if written == sha256(new):
+        return "skipped", "you have changed it (the handbook's version is the same)"
+    return "skipped", "you have changed it, and the handbook's version has changed since"
 
 
 def write_lab_config(work: Path) -> Path:
-    """Write (or refresh) the learner's Jupyter settings; returns their folder."""
+    """Write (or refresh) the learner's Jupyter settings that switch nbgrader off; returns their
+    folder."""
     folder = work / LAB_CONFIG
-    for name, data in lab_config_files().items():
-        path = folder / name
-        if not path.is_file() or path.read_bytes() != data:
-            write_bytes_atomic(path, data)
+    server = dict.fromkeys(NBGRADER_SERVER_EXTENSIONS, False)
+    _refresh(
+        folder / "jupyter_server_config.json", _json({"ServerApp": {"jpserver_extensions": server}})
+    )
+    page = {"disabledExtensions": {NBGRADER_LAB_EXTENSION: True}}
+    _refresh(folder / "labconfig" / "page_config.json", _json(page))
     return folder
 
 
@@ -223,8 +202,7 @@ def start(root: str | Path = ".", work: str | Path | None = None) -> StartReport
         except OSError as exc:
             report.actions.append(FileAction(key, "skipped", f"cannot be read ({exc.strerror})"))
             continue
-        action = decide(on_disk, data, manifest.get(key))
-        action.path = key
+        action = FileAction(key, *decide(on_disk, data, manifest.get(key)))
         if action.action in ("added", "updated"):
             write_bytes_atomic(target, data)
         if action.action != "skipped":
