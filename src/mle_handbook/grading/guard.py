@@ -29,6 +29,7 @@ if __package__:  # in a kernel there is no package: guard_snapshot's source came
         _get_code,
         _get_defaults,
         _get_kwdefaults,
+        _get_parts,
         _is,
         _isinstance,
         _map,
@@ -139,124 +140,78 @@ class Guard:
     # -- comparing --------------------------------------------------------------------------
 
     def _changes(self, skip_names=()) -> list[tuple[str, str, object]]:
-        """Every difference from the snapshot, as (kind, description, how-to-restore)."""
+        """Every difference from the snapshot, as (kind, description, (function, arguments)): the
+        function called with the arguments restores it."""
         changes = []
+
+        def add(kind: str, label: str, function, *arguments) -> None:
+            changes.append((kind, label, (function, arguments)))
+
         for mapping in self.mappings if not self.flat.unchanged() else ():
             if not mapping.unchanged() and (keys := mapping.changed()):
                 kind = "messaging" if mapping.label.split(".")[0] in KERNEL_PACKAGES else "helper"
-                changes.append(
-                    (kind, ", ".join(f"{mapping.label}.{k}" for k in keys), (mapping, keys))
-                )
+                label = ", ".join(f"{mapping.label}.{k}" for k in keys)
+                add(kind, label, mapping.restore, keys)
         if not (
             _all(_map(_is, _map(_get_code, self.functions), self.codes))
             and _all(_map(_is, _map(_get_defaults, self.functions), self.defaults))
             and _all(_map(_is, _map(_get_kwdefaults, self.functions), self.kwdefaults))
         ):
             for i, func in enumerate(self.functions):
-                if (
-                    func.__code__ is not self.codes[i]
-                    or func.__defaults__ is not self.defaults[i]
-                    or func.__kwdefaults__ is not self.kwdefaults[i]
-                ):
+                original = (self.codes[i], self.defaults[i], self.kwdefaults[i])
+                if not _all(_map(_is, _get_parts(func), original)):
                     label = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}.__code__"
-                    changes.append(("helper", label, ("function", i)))
+                    add("helper", label, _reset, func, original)
         modules = _sys.modules
         for name, module in self.modules.items():
             if modules.get(name) is not module:
-                changes.append(("helper", f"sys.modules[{name!r}]", ("module", name)))
+                add("helper", f"sys.modules[{name!r}]", modules.__setitem__, name, module)
         for name, value in self.sys_hooks.items():
             if not _same(getattr(_sys, name, None), value):
-                changes.append(("hook", f"sys.{name}", ("sys", name)))
+                add("hook", f"sys.{name}", _setattr, _sys, name, value)
         if _sys.gettrace() is not None or _sys.getprofile() is not None:
-            changes.append(("hook", "sys.settrace/sys.setprofile", ("trace", None)))
+            add("hook", "sys.settrace/sys.setprofile", _untrace)
         if getattr(_threading, "_trace_hook", None) or getattr(_threading, "_profile_hook", None):
-            changes.append(("hook", "threading.settrace/setprofile", ("trace", None)))
+            add("hook", "threading.settrace/setprofile", _untrace)
         shell = self.shell
         if shell.custom_exceptions:
-            changes.append(("hook", "IPython set_custom_exc", ("custom_exc", None)))
+            add("hook", "IPython set_custom_exc", _setattr, shell, "custom_exceptions", ())
         for event, original in self.callbacks.items():
-            added = [
-                cb
-                for cb in shell.events.callbacks.get(event, ())
-                if cb not in original and _user_code(cb)
-            ]
-            if added:
-                changes.append(("hook", f"IPython {event} callback", ("event", event)))
+            callbacks = shell.events.callbacks.get(event, [])
+            if [cb for cb in callbacks if cb not in original and _user_code(cb)]:
+                kept = [cb for cb in callbacks if cb in original or not _user_code(cb)]
+                add("hook", f"IPython {event} callback", _refill, callbacks, kept)
         for name, original in self.transformers.items():
             current = getattr(shell, name, None)
             if current is not None and tuple(current) != original:
-                changes.append(("hook", f"IPython shell.{name}", ("transformers", name)))
+                add("hook", f"IPython shell.{name}", _refill, current, original)
         for label, obj, original in self.instances:
             now = _methods(obj)
             keys = [k for k in set(now) | set(original) if not _same(now.get(k), original.get(k))]
             if keys:
                 kind = "messaging" if label in ("kernel", "session") else "hook"
-                changes.append(
-                    (kind, ", ".join(f"{label}.{k}" for k in sorted(keys)), ("instance", label))
-                )
+                label = ", ".join(f"{label}.{k}" for k in sorted(keys))
+                add(kind, label, _reset_instance, obj, original)
         user_ns = shell.user_ns
         for name, value in self.names.items():
             if name in skip_names:
                 continue
-            current = user_ns.get(name, _MISSING)
             kind = "name" if name in self.answer_names else "helper"
-            if current is not value:
-                changes.append((kind, name, ("name", name)))
-            elif name in self.name_functions:
-                code, defaults, kwdefaults = self.name_functions[name]
-                if (
-                    getattr(value, "__code__", None) is not code
-                    or getattr(value, "__defaults__", None) is not defaults
-                    or getattr(value, "__kwdefaults__", None) is not kwdefaults
-                ):
-                    changes.append(("helper", f"{name}.__code__", ("name", name)))
+            original = self.name_functions.get(name)
+            if user_ns.get(name, _MISSING) is not value:
+                add(kind, name, self._rebind, name, value, original)
+            elif original is not None and not _all(_map(_is, _get_parts(value), original)):
+                add("helper", f"{name}.__code__", _reset, value, original)
         return changes
 
+    def _rebind(self, name, value, function) -> None:
+        self.shell.user_ns[name] = value
+        if function is not None:
+            _reset(value, function)
+
     def _restore(self, changes) -> None:
-        shell = self.shell
-        for _kind, _label, (what, detail) in changes:
-            if isinstance(what, _Mapping):
-                what.restore(detail)
-            elif what == "function":
-                func = self.functions[detail]
-                func.__code__ = self.codes[detail]
-                func.__defaults__ = self.defaults[detail]
-                func.__kwdefaults__ = self.kwdefaults[detail]
-            elif what == "module":
-                _sys.modules[detail] = self.modules[detail]
-            elif what == "sys":
-                _setattr(_sys, detail, self.sys_hooks[detail])
-            elif what == "trace":
-                _sys.settrace(None)
-                _sys.setprofile(None)
-                _threading.settrace(None)
-                _threading.setprofile(None)
-            elif what == "custom_exc":
-                shell.custom_exceptions = ()
-            elif what == "event":
-                callbacks = shell.events.callbacks[detail]
-                callbacks[:] = [
-                    cb for cb in callbacks if cb in self.callbacks[detail] or not _user_code(cb)
-                ]
-            elif what == "transformers":
-                getattr(shell, detail)[:] = list(self.transformers[detail])
-            elif what == "instance":
-                for label, obj, original in self.instances:
-                    if label != detail:
-                        continue
-                    for key in _methods(obj):
-                        if key not in original:
-                            delattr(obj, key)
-                    for key, value in original.items():
-                        if not _same(vars(obj).get(key), value):
-                            _setattr(obj, key, value)
-            elif what == "name":
-                value = self.names[detail]
-                shell.user_ns[detail] = value
-                if detail in self.name_functions:
-                    value.__code__, value.__defaults__, value.__kwdefaults__ = self.name_functions[
-                        detail
-                    ]
+        for _kind, _label, (function, arguments) in changes:
+            function(*arguments)
 
     # -- the protocol -----------------------------------------------------------------------
 
@@ -303,11 +258,7 @@ class Guard:
                 value = user_ns[name]
                 self.names[name] = value
                 if _type(value) is _FunctionType:
-                    self.name_functions[name] = (
-                        value.__code__,
-                        value.__defaults__,
-                        value.__kwdefaults__,
-                    )
+                    self.name_functions[name] = _get_parts(value)
                 else:
                     self.name_functions.pop(name, None)
         # Callbacks an installed library registered during the exercise's own cells (matplotlib's
@@ -321,3 +272,27 @@ class Guard:
 
 
 _MISSING = object()
+
+
+def _reset(func, original) -> None:
+    func.__code__, func.__defaults__, func.__kwdefaults__ = original
+
+
+def _refill(target: list, items) -> None:
+    target[:] = list(items)
+
+
+def _untrace() -> None:
+    _sys.settrace(None)
+    _sys.setprofile(None)
+    _threading.settrace(None)
+    _threading.setprofile(None)
+
+
+def _reset_instance(obj, original) -> None:
+    for key in _methods(obj):
+        if key not in original:
+            delattr(obj, key)
+    for key, value in original.items():
+        if not _same(vars(obj).get(key), value):
+            _setattr(obj, key, value)

@@ -16,6 +16,7 @@ _ModuleType = _types.ModuleType
 _get_code = _attrgetter("__code__")
 _get_defaults = _attrgetter("__defaults__")
 _get_kwdefaults = _attrgetter("__kwdefaults__")
+_get_parts = _attrgetter("__code__", "__defaults__", "__kwdefaults__")
 _callable = callable
 _isinstance = isinstance
 _type = type
