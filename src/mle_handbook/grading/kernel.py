@@ -1,14 +1,11 @@
 """A fresh, limited, isolated kernel in a :class:`~.sandbox.Scratch` folder, and what comes back
 from it for one request (:class:`Reply`).
 
-:class:`Kernel` starts an IPython kernel through :mod:`mle_handbook.grading.launcher` (memory and
-file-size limits, Landlock confinement where the operating system offers it), inside its own PID,
-network and IPC namespaces where :mod:`.sandbox` can make them, with a scrubbed environment. It
-runs code with a timeout, counts every IOPub message the kernel sends against the output cap
-(``Limits.max_output_chars``: streams by their text, anything else, display data of any MIME type,
-comms and errors, by its content's size), refuses any single message larger than the cap before
-it is read into memory, and detects a kernel that died. Nothing here decides marks (:mod:`.session`
-does).
+":class:`Kernel` starts an IPython kernel through :mod:`.launcher`, in the namespaces
+:mod:`.sandbox` makes, with a scrubbed environment. It runs code with a timeout, counts every IOPub
+message against the output cap (a stream by its text, anything else by its content's size),
+refuses a single message larger than the cap before it is read into memory, and detects a kernel
+that died. Nothing here decides marks (:mod:`.session` does).
 """
 
 from __future__ import annotations

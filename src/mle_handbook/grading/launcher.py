@@ -1,24 +1,14 @@
 """Entry point of a grading kernel: set the process's limits, then become an ordinary IPython kernel.
 
 The grader starts every kernel as ``python -m mle_handbook.grading.launcher [options] --
-[ipykernel options]`` (see :meth:`.kernel.Kernel._argv`). Limits are set with :func:`resource.setrlimit` in this process before ipykernel is imported, so
-they bind the kernel and everything it starts:
-
-- ``RLIMIT_AS`` (``--memory-mb``): address space; a submission that asks for more memory gets a
-  ``MemoryError`` instead of slowing the machine down or waking the out-of-memory killer;
-- ``RLIMIT_FSIZE`` (``--file-mb``): the largest file the kernel may write (``SIGXFSZ`` is ignored,
-  so a write beyond it raises ``OSError`` rather than killing the kernel);
-- ``RLIMIT_CORE`` 0: no core dumps of crashing submissions;
-- with ``--read``/``--write``, Landlock file confinement (:func:`confine`, below);
-- with ``--own-group``, its own process group (for a kernel in its own namespace, :mod:`.sandbox`).
-
-The outcome of confinement is left in the environment variable ``MLE_HANDBOOK_CONFINED`` (the
-Landlock ABI, or ``none``) for the grader's guard to report.
-
-Landlock (:func:`confine`) keeps a submission from reading the source exercise (solutions and
-hidden tests) or writing where the results go. It needs no privileges and exists on Linux 5.13 and
-later when enabled; elsewhere the grader says so in its summary. Only the standard library is used
-(``ctypes`` for the three system calls).
+[ipykernel options]`` (:meth:`.kernel.Kernel._argv`). The limits are set in this process before
+ipykernel is imported, so they bind the kernel and everything it starts: ``RLIMIT_AS`` (a
+submission asking for too much memory gets a ``MemoryError`` rather than waking the out-of-memory
+killer), ``RLIMIT_FSIZE`` (``SIGXFSZ`` ignored, so an over-long write raises ``OSError`` rather
+than killing the kernel) and no core dumps. Landlock (:func:`confine`, unprivileged, Linux 5.13 and
+later; ``ctypes`` for its three system calls) keeps a submission from reading the source exercise
+or writing where the results go; its ABI, or ``none``, is left in ``MLE_HANDBOOK_CONFINED`` for the
+grader to report.
 """
 
 from __future__ import annotations

@@ -84,18 +84,16 @@ OS_FUNCTIONS = set(
     "register_at_fork startfile".split()
 )
 #: Builtins that run hidden code or reach objects by computed names.
-BUILTINS = {
-    "exec": "hidden code",
-    "eval": "hidden code",
-    "compile": "hidden code",
-    "__import__": "dynamic imports",
-    "breakpoint": "the debugger",
-    "globals": "the interpreter's internals",
-    "locals": "the interpreter's internals",
-    "vars": "the interpreter's internals",
-    "__builtins__": "the builtins",
-    "get_ipython": "the kernel's messaging",
-}
+BUILTINS = _reasons(
+    {
+        "hidden code": "exec eval compile",
+        "dynamic imports": "__import__",
+        "the debugger": "breakpoint",
+        "the interpreter's internals": "globals locals vars",
+        "the builtins": "__builtins__",
+        "the kernel's messaging": "get_ipython",
+    }
+)
 #: getattr-like builtins: fine with a constant name that is not in ATTRIBUTES.
 NAMED_ACCESS = ("getattr", "setattr", "delattr", "hasattr")
 #: Magics that are fine (the ones whose argument is Python are read as Python).

@@ -16,7 +16,7 @@ Releasing twice writes the same bytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -151,8 +151,6 @@ class Released:
     exercise: str
     folder: Path
     zip: Path | None = None
-    nbgrader_source: Path | None = None
-    files: list[str] = field(default_factory=list)
 
 
 def find_exercises(
@@ -214,16 +212,14 @@ def release(
         folder = out_dir / name
         for relative, content in files.items():
             _write_bytes(folder / relative, content)
-        entry = Released(name, folder, files=sorted(files))
+        entry = Released(name, folder)
         if zip:
             entry.zip = out_dir / f"{name}.zip"
             _write_bytes(entry.zip, zip_bytes(files, folder=name))
         if nbgrader_course is not None:
             target = Path(nbgrader_course) / "source" / name
-            entry.nbgrader_source = target / f"{name}.ipynb"
-            _write_bytes(
-                entry.nbgrader_source, nbformat.writes(clear_outputs(source)).encode("utf-8")
-            )
+            source_text = nbformat.writes(clear_outputs(source))
+            _write_bytes(target / f"{name}.ipynb", source_text.encode("utf-8"))
             for relative in data_files(path, source):
                 _write_bytes(target / relative, (path.parent / relative).read_bytes())
         released.append(entry)

@@ -1,18 +1,12 @@
 """Grade sheets and feedback pages, written atomically into the output folder.
 
-``grades.csv`` (a row per student), ``grades-long.csv`` (a row per student and graded cell, with
-the message the instructor sees), ``manual-marks.csv`` (the written answers, with ``mark`` and
-``comment`` to fill in; the next run in the same folder reads it back) and
-``feedback/<student_id>.html`` (:func:`feedback_html`); the instructors' guide ("Exporting marks
-and feedback") describes every column. Each goes through a temporary file and ``os.replace``, so
-an interrupted run leaves the previous version or the new one, never half a file. The sheets are
-always written: a row that fails to render gets a row saying so. The output is a function of the
-submissions and the marks only (no dates, no timings), so grading again writes the same files.
-
-A feedback page never shows a hidden test's source or message (a failed hidden test says only that
-it did not pass), and every text a student reads (check messages, notes about their code,
-comments) is filtered by the hidden tests' own lines (:class:`.analysis.HiddenText`), whatever
-produced it.
+``grades.csv``, ``grades-long.csv``, ``manual-marks.csv`` (read back by the next run in the same
+folder) and ``feedback/<student_id>.html``: the instructors' guide, "Exporting marks and feedback",
+describes every column. Each is written atomically, so an interrupted run leaves the previous
+version or the new one; a row that fails to render gets a row saying so; and the output depends on
+the submissions and marks only (no dates, no timings), so grading again writes the same bytes.
+Every text a student reads is filtered by the hidden tests' own lines
+(:class:`.analysis.HiddenText`), whatever produced it.
 """
 
 from __future__ import annotations
@@ -68,7 +62,7 @@ def _rows(results: list[SubmissionResult], render, width: int) -> list[list[str]
             rows += render(r)
         except Exception as exc:  # noqa: BLE001 - one bad row never costs the others their sheet
             row = [str(getattr(r, "student_id", "?")), "error"] + [""] * (width - 2)
-            row[-1 if width > 2 else 1] = f"this row could not be written: {type(exc).__name__}"
+            row[-1] = f"this row could not be written: {type(exc).__name__}"
             rows.append(row)
     return rows
 
@@ -301,10 +295,9 @@ def write_reports(
     questions: list[Question],
     exercise: str,
     *,
-    feedback: bool = True,
     hidden: HiddenText | None = None,
-) -> dict[str, Path]:
-    """Write every results file; returns their paths by name.
+) -> tuple[dict[str, Path], list[str]]:
+    """Write every results file; returns their paths by name, and the problems met.
 
     The sheets come first and are always written; a feedback page that cannot be written is
     listed in ``files["problems"]`` rather than stopping the others. ``hidden`` filters whatever
@@ -320,17 +313,16 @@ def write_reports(
     write_text_atomic(files["grades-long"], long_csv(results, questions))
     write_text_atomic(files["manual-marks"], manual_csv(results))
     problems = []
-    if feedback:
-        used: set[str] = set()
-        for r in order(results):
-            name = safe_name(r.student_id)
-            while name in used:
-                name += "_"
-            used.add(name)
-            try:
-                page = feedback_html(r, questions, exercise, hidden=hidden)
-                write_text_atomic(out_dir / FEEDBACK_DIR / f"{name}.html", page)
-            except Exception as exc:  # noqa: BLE001 - one page never stops the others
-                problems.append(f"feedback for {printable(str(r.student_id))}: {exc!r}")
-        files["feedback"] = out_dir / FEEDBACK_DIR
+    used: set[str] = set()
+    for r in order(results):
+        name = safe_name(r.student_id)
+        while name in used:
+            name += "_"
+        used.add(name)
+        try:
+            page = feedback_html(r, questions, exercise, hidden=hidden)
+            write_text_atomic(out_dir / FEEDBACK_DIR / f"{name}.html", page)
+        except Exception as exc:  # noqa: BLE001 - one page never stops the others
+            problems.append(f"feedback for {printable(str(r.student_id))}: {exc!r}")
+    files["feedback"] = out_dir / FEEDBACK_DIR
     return files, problems

@@ -189,9 +189,7 @@ async def _grade_all(submissions: list[Submission], context: dict, jobs: int, pr
         if assembly is not None:
             async with semaphore:
                 try:
-                    result = await _run(
-                        result, assembly, context, pool=pool, max_restarts=context["max_restarts"]
-                    )
+                    result = await _run(result, assembly, context, pool=pool)
                 except Exception as exc:  # noqa: BLE001 - one submission never stops the run
                     result = failed(submission, context, exc)
         progress.step(submission.student_id)
@@ -228,8 +226,6 @@ def grade(
     isolate: bool | str = True,
     reviewed: tuple[str, ...] = (),
     check_source: bool = True,
-    feedback: bool = True,
-    max_restarts: int = 2,
     progress: bool | None = None,
     spark_remote: str | None = None,
     limits: Limits | None = None,
@@ -281,7 +277,6 @@ def grade(
         "exercise": name,
         # What every kernel of the run is started with (see .runner.warm_kernel).
         "kernel": {"data": data, "limits": limits, "env": {}, "hidden": hidden},
-        "max_restarts": max_restarts,
         "confined": "none",
     }
     run = GradeRun(name, [], questions, skipped=found.skipped, jobs=jobs)
@@ -328,7 +323,7 @@ def grade(
         else:
             run.problems += report.apply_manual_marks(run.results, marks)
     run.files, problems = report.write_reports(
-        out_dir, run.results, questions, name, feedback=feedback, hidden=context["hidden_text"]
+        out_dir, run.results, questions, name, hidden=context["hidden_text"]
     )
     run.problems += problems
     return run

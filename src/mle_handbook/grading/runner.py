@@ -1,17 +1,11 @@
 """Run one assembled submission to the end, whatever it does to its kernels.
 
-Each attempt gets a fresh kernel with the guard installed (:func:`warm_kernel`) and one
-:class:`~.session.Session`. Starting a kernel and importing what the checks import takes seconds
-that do not depend on the submission: :class:`KernelPool` keeps a spare warming for each job, so
-that this time overlaps the grading of the previous submission. Every submission still gets a
-kernel no other code has run in. Two things start a new attempt:
-
-- **the submission stopped its kernel** (it died, ran out of time and ignored the interrupt, or
-  flooded its output): the cell responsible is recorded and the whole run starts again without it,
-  up to ``max_restarts`` times, so the other questions still earn what they deserve;
-- **the kernel was broken before the submission's code ran** (it did not start, did not take the
-  guard, or was found stopped; :class:`GraderError`): that is not the student's fault, so the
-  attempt is made once more on a freshly started kernel before the submission gets status ``error``.
+Each attempt gets a fresh kernel with the guard installed (:func:`warm_kernel`), which no other
+code has run in; :class:`KernelPool` starts them ahead, so that start-up overlaps the previous
+submission. A submission that stopped its kernel (it died, timed out and ignored the interrupt,
+flooded its output) runs again without the cell responsible, up to ``max_restarts`` times, so the
+other questions still earn their marks; a kernel broken before the submission's code ran
+(:class:`GraderError`, not the student's fault) is replaced once before the status is ``error``.
 """
 
 from __future__ import annotations

@@ -8,17 +8,11 @@ exercise or the submission file. :class:`Limits` says what one submission may us
 :func:`read_roots` which folders a Landlock-confined kernel may read. The kernel itself is
 :mod:`.kernel`'s.
 
-**Isolation** by the operating system (the instructors' guide, "What the grader defends against",
-says what each level protects against): :func:`choose` takes the first that works of
-``bubblewrap`` (new PID, network and IPC namespaces, its own ``/proc`` and ``/dev/shm``; everything
-a kernel starts, in any session, dies with its namespace's first process, which the grader kills
-after each submission), ``unshare`` (the same namespaces, ``/dev/shm`` shared) and ``none``
-(macOS, Windows, containers without namespaces: the grader says so once per run, does not run code
-that reaches processes, signals or the kernel's messaging, and runs one kernel at a time with none
-started ahead, so that one submission still cannot harm another). A Spark exercise keeps the
-network (its kernels must reach the run's Spark Connect server). Each level is tried once per
-process with a trivial command, so a ``bwrap`` that exists but may not make namespaces falls back
-to the next level.
+**Isolation** by the operating system: :func:`choose` takes the first level that works of
+``bubblewrap``, ``unshare`` and ``none`` (the instructors' guide, "Isolation by the operating
+system", says what each protects against and what a run without isolation does instead). Each
+level is tried once per process with a trivial command, so a ``bwrap`` that exists but may not
+make namespaces falls back to the next level.
 """
 
 from __future__ import annotations
@@ -65,8 +59,8 @@ _THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEX
 class Scratch:
     """A private folder for one kernel: ``work/`` (the data files), ``home/``, ``tmp/``, ``run/``."""
 
-    def __init__(self, data: dict[str, Path] | None = None, *, parent: str | None = None):
-        self.root = Path(tempfile.mkdtemp(prefix="mle-grade-", dir=parent))
+    def __init__(self, data: dict[str, Path] | None = None):
+        self.root = Path(tempfile.mkdtemp(prefix="mle-grade-"))
         self.work, self.home, self.tmp, self.run = (
             self.root / name for name in ("work", "home", "tmp", "run")
         )
@@ -182,19 +176,14 @@ def _unshare(network: bool) -> list[str] | None:
     return [*argv, "--"]
 
 
-def choose(*, network: bool = False, wanted: bool | str | None = None) -> tuple[str, list[str]]:
+@functools.cache
+def choose(*, network: bool = False, wanted: bool | str = True) -> tuple[str, tuple[str, ...]]:
     """The isolation level kernels get on this machine (``bubblewrap``, ``unshare`` or ``none``):
     the first that works, or only ``wanted`` (``none`` when it does not work here, or when
     ``wanted`` is False); and the command line that runs a kernel at that level."""
-    name, argv = _choice(network, None if wanted in (None, True) else wanted)
-    return name, list(argv)
-
-
-@functools.cache
-def _choice(network: bool, wanted: str | bool | None) -> tuple[str, tuple[str, ...]]:
     if sys.platform.startswith("linux"):
         for name, make in (("bubblewrap", _bwrap), ("unshare", _unshare)):
-            if wanted not in (None, name):
+            if wanted not in (True, name):
                 continue
             argv = make(network)
             if argv and _works(argv):

@@ -1,21 +1,12 @@
 """One kernel's lifetime for one submission: bind the guard, run the cells, decide each check.
 
-How a check is decided (the instructors' guide, "How a check is decided", says why each step is
-there: a simpler rule can be fooled):
-
-1. before every cell the exercise owns, a silent request asks the in-kernel guard (:mod:`.guard`)
-   to restore the checking machinery and report what it restored;
-2. the test cell runs with the source's text (hidden tests included) plus a last line that asks
-   the guard to verify nothing changed *during* the check (it raises ``ChecksTampered`` if so);
-3. the same request carries a ``user_expressions`` entry with a random nonce made for this check
-   alone, which the kernel evaluates only after the cell finished without an exception and the
-   guard hands back only if the cell's last line ran: a check passes only if its own reply says
-   ``ok``, echoes its nonce, and no error was displayed;
-4. code in the kernel holds its signing key and could forge a reply, but that needs code that
-   reaches the kernel's messaging (:mod:`.reach`: status ``review``), and a forged reply arrives
-   as a second reply to one request, which :class:`~.kernel.Kernel` counts (``review`` too).
-
-What the student may read is filtered by the hidden tests' own text (:class:`.analysis.HiddenText`).
+The instructors' guide, "How a check is decided" and "Why the kernel cannot forge a result", says
+why each step is there (a simpler rule can be fooled). Here: :meth:`Session.before` asks the guard
+to restore the checking machinery before every cell the exercise owns; a test cell's last line asks
+it to verify nothing changed *during* the check; and the request's ``user_expressions`` carries a
+nonce made for this check alone, which the guard hands back only if that last line ran. A check
+passes only if its own reply says ``ok``, echoes its nonce, and no error was displayed. What the
+student may read is filtered by the hidden tests' own text (:class:`.analysis.HiddenText`).
 """
 
 from __future__ import annotations
