@@ -8,6 +8,7 @@ Hidden-test regions are recognised only by :mod:`mle_handbook.exercises.markers`
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import warnings
 
@@ -21,12 +22,10 @@ def python_ast(source: str) -> ast.Module | None:
     Cached by source: the exercise's cells are read again for every submission, and no caller
     changes the tree.
     """
-    try:
+    with contextlib.suppress(Exception):  # the raw text, then
         from IPython.core.inputtransformer2 import TransformerManager
 
         source = TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - fall back to the raw text
-        pass
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -25,7 +26,7 @@ import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-from ..exercises.execute import KERNEL_ARGUMENTS, strip_ansi
+from ..exercises.execute import KERNEL_ARGUMENTS
 from .sandbox import Limits, Scratch, choose, read_roots
 
 #: The longest exception value and traceback line kept from a reply (the rest is cut).
@@ -57,10 +58,6 @@ class Reply:
         self.ename = (keep and self.ename) or cut(content.get("ename", "Error"), 200)
         self.evalue = (keep and self.evalue) or cut(content.get("evalue", ""))
         self.traceback = (keep and self.traceback) or lines
-
-    @property
-    def plain_traceback(self) -> str:
-        return strip_ansi("\n".join(self.traceback))
 
 
 def _size(value) -> int:
@@ -236,21 +233,16 @@ class Kernel:
         if self.pgid:
             # The launcher's group: the namespace's outer process (whose end kills everything in
             # the namespace), or, without isolation, the kernel and what stayed in its group.
-            try:
+            with suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pgid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             self.pgid = None
         if self.km is not None:
-            try:
+            # Already killed above; a connection file left behind goes with the scratch folder.
+            with suppress(Exception):
                 if self.km.has_kernel:
                     await self.km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001 - already killed above
-                pass
-            try:
+            with suppress(Exception):
                 await self.km.cleanup_resources()
-            except Exception:  # noqa: BLE001 - a connection file left in the scratch folder goes with it
-                pass
             self.km = None
         if self.context is not None:
             self.context.destroy(linger=0)
@@ -311,10 +303,8 @@ class Kernel:
                 if not interrupted:
                     interrupted = True
                     reply.status = "timeout"
-                    try:
+                    with suppress(Exception):  # one that cannot be interrupted is killed below
                         await self.km.interrupt_kernel()
-                    except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted is killed
-                        pass
                     deadline = monotonic() + self.limits.interrupt_grace
                     continue
                 await self.kill()

@@ -14,6 +14,7 @@ grader to report.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import resource
@@ -50,9 +51,11 @@ WRITE_FILE = 1 << 1
 READ_FILE = 1 << 2
 READ_DIR = 1 << 3
 _WRITE_RIGHTS_ABI1 = sum(1 << bit for bit in range(4, 13))  # remove, make dir/file/sock/fifo/sym...
-_REFER = 1 << 13  # ABI 2
-_TRUNCATE = 1 << 14  # ABI 3
-_IOCTL_DEV = 1 << 15  # ABI 5
+_REFER = 1 << 13
+_TRUNCATE = 1 << 14
+_IOCTL_DEV = 1 << 15
+#: Rights added by later Landlock ABIs, with the ABI that added them.
+_LATER_RIGHTS = ((2, _REFER), (3, _TRUNCATE), (5, _IOCTL_DEV))
 
 READ = EXECUTE | READ_FILE | READ_DIR
 
@@ -83,17 +86,6 @@ def abi_version() -> int:
     return max(int(version), 0)
 
 
-def _all_rights(abi: int) -> int:
-    rights = READ | WRITE_FILE | _WRITE_RIGHTS_ABI1
-    if abi >= 2:
-        rights |= _REFER
-    if abi >= 3:
-        rights |= _TRUNCATE
-    if abi >= 5:
-        rights |= _IOCTL_DEV
-    return rights
-
-
 def confine(read: list[str], write: list[str], devices: list[str] = ()) -> int | None:
     """Restrict this process to ``read`` (read and execute) and ``write`` (everything) folders.
 
@@ -107,7 +99,8 @@ def confine(read: list[str], write: list[str], devices: list[str] = ()) -> int |
     if abi < 1:
         return None
     libc = _libc()
-    handled = _all_rights(abi)
+    handled = READ | WRITE_FILE | _WRITE_RIGHTS_ABI1
+    handled |= sum(right for needs, right in _LATER_RIGHTS if abi >= needs)
     attr = _RulesetAttr(handled)
     ruleset = libc.syscall(
         _SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), 0
@@ -158,10 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         # Inside its own namespace the kernel leads its process group, so that its interrupts
         # (sent as messages, see .kernel) reach it and what it started, never the namespace's
         # outer process.
-        try:
+        with contextlib.suppress(OSError):  # already a session leader (bubblewrap's --new-session)
             os.setpgid(0, 0)
-        except OSError:
-            pass  # already a session leader (bubblewrap's --new-session)
         # The grader is outside the namespace, so ipykernel would take its parent for dead;
         # the namespace itself ends with the grader (bubblewrap's --die-with-parent).
         os.environ.pop("JPY_PARENT_PID", None)

@@ -14,9 +14,11 @@ from __future__ import annotations
 import ast
 import re
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass, field
 from time import monotonic
 
+from ..exercises.execute import strip_ansi
 from ..exercises.results import (
     CRASHED,
     FAILED,
@@ -37,7 +39,6 @@ _MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError")
 STOPS = (CRASHED, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT)
 #: What the student reads instead of a message that quotes a hidden test.
 WITHHELD = "its message is not shown: it quoted a hidden test"
-_CELL_LINE = r"Cell In\[{count}\], line (\d+)"
 
 
 class GraderError(RuntimeError):
@@ -90,13 +91,6 @@ def where(cell: RunCell) -> str:
     return cell.grade_id or (f"cell {cell.number}" if cell.number else "an added cell")
 
 
-def _failing_line(reply: Reply) -> int | None:
-    if reply.execution_count is None:
-        return None
-    lines = re.findall(_CELL_LINE.format(count=reply.execution_count), reply.plain_traceback)
-    return int(lines[0]) if lines else None
-
-
 class Session:
     """One kernel lifetime: bind the guard to the submission, run the cells, collect outcomes."""
 
@@ -146,10 +140,8 @@ class Session:
             self.outcome.tampering.append(f"before {where(cell)}: the guard could not be reached")
             return False
         text = plain_text(result, "''")
-        try:
+        with suppress(ValueError, SyntaxError):
             text = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            pass
         for line in str(text).splitlines():  # "kind: label" per change
             kind, _, label = line.partition(": ")
             if kind == "name":
@@ -277,7 +269,9 @@ class Session:
             self.outcome.tampering.append(
                 f"during {cell.grade_id}: the error of the check was hidden"
             )
-        line = _failing_line(reply)
+        traceback = strip_ansi("\n".join(reply.traceback))
+        lines = re.findall(rf"Cell In\[{reply.execution_count}\], line (\d+)", traceback)
+        line = int(lines[0]) if lines and reply.execution_count is not None else None
         detail = short(f"{reply.ename}: {reply.evalue}" if reply.evalue else reply.ename)
         if reply.ename in _MEMORY_ERRORS:
             return outcome(MEMORY_LIMIT, self.describe(reply), detail)
