@@ -105,6 +105,3 @@ class StandaloneCluster(DaemonSet):
             self.stop()
             raise
         return self
-
-    def __enter__(self) -> StandaloneCluster:
-        return self.start() if not self.running else self

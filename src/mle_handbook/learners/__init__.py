@@ -1,6 +1,3 @@
-"""A learner's own working folder: ``mle-handbook start`` fills it, ``mle-handbook progress`` reads it.
-
-- :mod:`.start`: copies student versions of the exercises and cleared copies of the worked
-  notebooks (with their data files) into ``work/``, never overwriting a file the learner changed;
-- :mod:`.progress`: runs copies of the learner's exercises and reports each check.
-"""
+"""A learner's own working folder: ``mle-handbook start`` (:mod:`.start`) fills it without
+overwriting a file the learner changed, ``mle-handbook progress`` (:mod:`.progress`) runs copies of
+its exercises and reports each check."""

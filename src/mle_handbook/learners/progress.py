@@ -190,11 +190,9 @@ def _has_visible_code(source: str) -> bool:
     return any(line.strip() and not line.lstrip().startswith("#") for line in source.splitlines())
 
 
-def _check_row(cell, number: int, check, failure: CellFailure | None, stub: bool) -> CheckResult:
+def _check_row(cell, grade_id: str, check, failure: CellFailure | None, stub: bool) -> CheckResult:
     """The row of one autograded test cell."""
-    kind = cell_kind(cell)
-    grade_id = kind.grade_id or f"cell-{number}"
-    row = CheckResult(grade_id, kind.points or 0.0, FAILED)
+    row = CheckResult(grade_id, cell_kind(cell).points or 0.0, FAILED)
     if not _has_visible_code(cell.source):
         row.status, row.message = HIDDEN, "all its tests are hidden"
     elif check is None or check.status == "not-run":
@@ -228,14 +226,13 @@ def rows_of(
     rows, notes = [], []
     for number, cell in enumerate(nb.cells, start=1):
         kind = cell_kind(cell)
+        grade_id = kind.grade_id or f"cell-{number}"
         failure = failures.get(number)
         if kind.manual_answer:
-            grade_id = kind.grade_id or f"cell-{number}"
             rows.append(CheckResult(grade_id, kind.points or 0.0, BY_HAND, "a written answer"))
         elif kind.autograded_test:
-            grade_id = kind.grade_id or f"cell-{number}"
             stub = question_of(grade_id) in stubs
-            rows.append(_check_row(cell, number, checks.get(grade_id), failure, stub))
+            rows.append(_check_row(cell, grade_id, checks.get(grade_id), failure, stub))
         elif failure is not None and not (kind.solution and failure.ename == "NotImplementedError"):
             notes.append(failure.describe())  # a set-up or answer cell that does not run
     return rows, notes

@@ -1,19 +1,10 @@
 """A seeded, made-up online shop: an event log and a users table, written as CSV files.
 
 The Spark notebook and exercise read these files; they are small enough to commit (regenerate them
-with ``python -m mle_handbook.spark.datasets DIRECTORY --seed N``).
-
-``events.csv`` has the header ``user_id,event_time,event_type,item_id,amount``: one line per event,
-in time order, between 1 January and 30 June 2024 (times in UTC, written ``YYYY-MM-DD HH:MM:SS``).
-``event_type`` is ``view``, ``add_to_cart``, ``remove_from_cart`` or ``purchase``; ``item_id`` is
-``I001``-style; ``amount`` is the item's price in pounds on ``add_to_cart`` and ``purchase`` lines and
-empty otherwise. Visits are sessions of several events, so a user often has many events on one day.
-About 1.5% of the lines are malformed, as real logs are: a timestamp that does not parse, a user id
-that is not a number, an amount written with a pound sign, or the wrong number of fields.
-
-``users.csv`` has the header ``user_id,region,signup_date,plan``: every user who appears in the log
-and some who never do anything; ``region`` is one of the twelve UK nations and regions (ITL1),
-``plan`` is ``free``, ``standard`` or ``premium``.
+with ``python -m mle_handbook.spark.datasets DIRECTORY --seed N``). Their columns and flaws are
+described for readers in ``notebooks/spark.ipynb`` ("The data"): events in time order over January
+to June 2024, in visits of several events, about 1.5% of the lines malformed as real logs are; and
+every user in the log, with some who never do anything.
 
 How the data is made (what a model can learn): each user has a hidden engagement level. Engaged
 users visit more often, buy more of what they look at and are more likely to pay for a plan; London

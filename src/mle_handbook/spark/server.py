@@ -181,7 +181,7 @@ class DaemonSet:
     def __init__(self) -> None:
         self.directory: Path | None = None
         self._daemons: list[_Daemon] = []
-        self._registered = False
+        atexit.register(self.stop)
 
     def _prepare(self) -> dict[str, str]:
         runtime = find_java()  # raises JavaNotFound with install advice
@@ -198,9 +198,6 @@ class DaemonSet:
             SPARK_WORKER_DIR=str(self.directory / "work"),
             PYSPARK_PYTHON=env.get("PYSPARK_PYTHON", sys.executable),
         )
-        if not self._registered:
-            atexit.register(self.stop)
-            self._registered = True
         return env
 
     def _launch(self, name: str, command: list[str], env: dict[str, str]) -> _Daemon:
@@ -228,7 +225,7 @@ class DaemonSet:
             self.directory = None
 
     def __enter__(self):
-        return self
+        return self.start()  # each subclass's start() returns at once when already running
 
     def __exit__(self, *exc) -> None:
         self.stop()
@@ -272,11 +269,8 @@ class ConnectServer(DaemonSet):
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
             # Enough for the notebooks' data (about 210 MB live after a full collection); Spark
-            # refuses a heap under 450 MB usable. Read the Docs' HTML command on a clean clone,
-            # three runs each, alternating (with heap free ratios 10/30 then in JVM_OPTIONS):
-            # whole build peaking at 1385, 1368, 1379 MB (server 771, 753, 764) at 512m against
-            # 1469, 1422, 1417 MB (server 854, 807, 803) at 640m, in 76, 84, 72 s against 70, 82,
-            # 77 s. With the present JVM_OPTIONS, 512m peaked at 1361, 1359, 1358 MB.
+            # refuses a heap under 450 MB usable. Against 640m, Read the Docs' HTML command peaked
+            # 50 to 90 MB lower in the same time (figures in the commit that chose 512m).
             "spark.driver.memory": "512m",
             "spark.driver.extraJavaOptions": (
                 f"{JVM_OPTIONS} -Dlog4j2.configurationFile=file:{log4j_config('warn')}"
@@ -300,6 +294,3 @@ class ConnectServer(DaemonSet):
             self.stop()
             raise
         return self
-
-    def __enter__(self) -> ConnectServer:
-        return self.start() if not self.running else self

@@ -44,12 +44,10 @@ SESSION_CONF = {
 #: JVM options for every driver the handbook starts itself (embedded sessions and the build's
 #: Spark Connect server). The notebooks run short jobs on small data, where the optimising JIT
 #: compiler (C2) costs more than it earns: on 2 cores, stopping at C1 took the two Spark notebooks
-#: from 51 s and 55 s to 31 s and 35 s, and the serial collector keeps the JVM's footprint small
-#: (see `make bench` and docs/authors). Tried and dropped: growing the heap only below 10 % free
-#: and shrinking it above 30 % (``-XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30``). With the
-#: build server's 512 MB heap, Read the Docs' HTML command peaked at 1354, 1379, 1378 MB with them
-#: and 1361, 1359, 1358 MB without, and took 74, 84, 84 s against 64, 74, 59 s (alternating runs).
-#: Long-running cluster drivers are not ours to tune.
+#: from 51 s and 55 s to 31 s and 35 s (see `make bench`); the serial collector keeps the JVM's
+#: footprint small. Heap free ratios (``-XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30``) were
+#: tried and dropped: no lower peak on Read the Docs, and slower (figures in the commit that
+#: dropped them). Long-running cluster drivers are not ours to tune.
 JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 #: Extra settings of the embedded local session (static ones: they must be set before start-up).
@@ -98,12 +96,6 @@ def spark_mode(environ: dict[str, str] | None = None) -> str:
     return "local"
 
 
-def _use_java() -> None:
-    """Point Spark's launcher at a usable Java, or raise JavaNotFound (with no Spark traceback)."""
-    runtime = find_java()
-    os.environ.update(runtime.environ())
-
-
 def get_spark(app_name: str = "mle-handbook"):
     """A SparkSession for this environment (see the module docstring); reuses a running one."""
     from pyspark.sql import SparkSession
@@ -113,10 +105,11 @@ def get_spark(app_name: str = "mle-handbook"):
         spark = SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).appName(app_name)
         spark = spark.getOrCreate()
     else:
-        try:
-            _use_java()
+        try:  # point Spark's launcher at a usable Java, or say what to install
+            runtime = find_java()
         except JavaNotFound as exc:
-            raise JavaNotFound(str(exc)) from None
+            raise JavaNotFound(str(exc)) from None  # without the traceback of the search
+        os.environ.update(runtime.environ())
         builder = SparkSession.builder.appName(app_name)
         if mode == "cluster":
             builder = builder.master(os.environ["SPARK_MASTER"])
@@ -125,16 +118,10 @@ def get_spark(app_name: str = "mle-handbook"):
             # Python UDFs run in worker processes started with this interpreter (the default,
             # `python3` on PATH, may be one without PySpark).
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            conf = dict(LOCAL_CONF)
-            conf["spark.driver.extraJavaOptions"] = (
-                f"{JVM_OPTIONS} -Dlog4j2.configurationFile=file:{log4j_config('error')}"
-            )
-            builder = builder.master("local[*]")
-            for key, value in conf.items():
-                builder = builder.config(key, value)
-        for key, value in SESSION_CONF.items():
-            builder = builder.config(key, value)
-        spark = builder.getOrCreate()
+            options = f"{JVM_OPTIONS} -Dlog4j2.configurationFile=file:{log4j_config('error')}"
+            builder = builder.master("local[*]").config(map=LOCAL_CONF)
+            builder = builder.config("spark.driver.extraJavaOptions", options)
+        spark = builder.config(map=SESSION_CONF).getOrCreate()
         spark.sparkContext.setLogLevel("ERROR")
     for key, value in SESSION_CONF.items():
         spark.conf.set(key, value)
