@@ -1,15 +1,10 @@
 """Runs inside each grading kernel: it puts the checking machinery back before every check and
 proves, at the end of every check, that nothing changed it while the check ran.
 
-The grader sends this file's source to the kernel once, after :mod:`.guard_snapshot`'s, before the
-first cell, and executes both as one fresh module (they import nothing from ``mle_handbook``).
-Before each cell the exercise owns, :meth:`Guard.before` restores and reports what a submission
-replaced since the last check (what the snapshot holds: the instructors' guide, "How a check is
-decided"); the last line of each such cell calls :meth:`Guard.after`, which in a test cell raises
-:class:`ChecksTampered` if anything changed *while the check ran*, then records the names the cell
-defined. This is a defence in depth inside one Python process, not a security boundary: code in
-the same process can, with enough effort, find and defeat this module too (see the guide, "What
-the grader defends against").
+Sent to the kernel before the first cell, after :mod:`.guard_snapshot` (one module; neither
+imports ``mle_handbook``). What the snapshot holds, and why this is a defence in depth inside one
+process rather than a security boundary, is in the instructors' guide, "What the grader defends
+against".
 """
 
 import builtins as _builtins

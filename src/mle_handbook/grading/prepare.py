@@ -2,13 +2,9 @@
 code for what needs a person (:mod:`.reach`: status ``review``; its flags and off-limits calls:
 the ``flags`` column).
 
-**Off limits.** An exercise declares, per solution cell, the dotted names an answer may not use
-(``"mle_handbook": {"off_limits": {"gini-solution": ["sklearn_impurity", ...]}}``);
-:func:`off_limits_uses` finds them however they were imported.
-
-A submission that cannot run (not a notebook, another exercise) gets its final result here; so
-does one that needs review when kernels are not isolated (it is not run at all, see
-:mod:`.sandbox`).
+**Off limits**: the dotted names an answer may not use, per solution cell (``"mle_handbook":
+{"off_limits": {"gini-solution": [...]}}``), found however they were imported. A submission that
+cannot run, or needs review when kernels are not isolated, gets its final result here.
 """
 
 from __future__ import annotations

@@ -1,17 +1,13 @@
 """What a submission's code reaches, read before it runs: reasons for a person to review it, and
 flags worth a look.
 
-**Review.** The student's code shares the checks' process and could, in principle, forge the
-kernel's reply, undo the guard or signal other processes, but not without naming what it reaches
-(the instructors' guide, "Why the kernel cannot forge a result", lists what). :func:`review_reasons`
-lists each such reach; a submission with any gets status ``review`` and no automatic marks. Honest
-answers never need any of it: printing, warnings, ``atexit``, matplotlib (``%matplotlib inline``
-too) and reading the exercise's data files are not reasons.
+**Review.** Forging the kernel's reply, undoing the guard or signalling other processes needs code
+that names what it reaches (the instructors' guide, "Why the kernel cannot forge a result"):
+:func:`review_reasons` lists each such reach (status ``review``). Honest answers never need any.
 
-**Flags.** :func:`flags` points a person at constructs that reach into the interpreter, the kernel
-or the file system (the ``flags`` column). They change no mark and prove nothing (``open(`` may
-read a data file, ``exit(`` may be a typo), but a determined attempt to defeat the in-process
-checks (see :mod:`.guard`) is likely to be noticed.
+**Flags.** :func:`flags` points a person at constructs worth a look (the ``flags`` column). They
+change no mark and prove nothing (``open(`` may read a data file), but a determined attempt to
+defeat the in-process checks is likely to be noticed.
 """
 
 from __future__ import annotations

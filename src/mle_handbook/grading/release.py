@@ -1,17 +1,10 @@
 """Release exercises to a class: student folders and zips for a learning platform, or an nbgrader course.
 
-For each chosen exercise (default: every exercise in ``exercises/``):
-
-- ``OUT/<exercise>/``: the student notebook (solutions replaced by stubs, hidden tests and outputs
-  removed; :func:`mle_handbook.bundles.learner_files`) and the data files it declares;
-- ``OUT/<exercise>.zip``: the same folder as a deterministic zip (fixed timestamps, sorted names),
-  ready to attach to a Moodle, Canvas or Blackboard assignment;
-- with ``nbgrader_course``: ``COURSE/source/<exercise>/<exercise>.ipynb`` (the *source* notebook,
-  which nbgrader's ``generate_assignment`` turns into the student version) with its data files, and
-  ``COURSE/nbgrader_config.py``, so that ``nbgrader generate_assignment`` and ``nbgrader autograde``
-  work on it unchanged.
-
-Releasing twice writes the same bytes.
+Per exercise: ``OUT/<exercise>/`` (:func:`mle_handbook.bundles.learner_files`) and its
+deterministic zip; with ``nbgrader_course``, the *source* notebook and its data files in
+``COURSE/source/<exercise>/`` and a ``COURSE/nbgrader_config.py`` that nbgrader's own commands use
+unchanged. The instructors' guide, "Releasing exercises to a class", shows each. Releasing twice
+writes the same bytes.
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """``grade()``: grade every submission of one exercise, in parallel, and write the results.
 
-The model answers are graded first, in the same sandbox (``check_source``): if they do not earn
-full marks there, the environment is wrong (a missing package, a data file), and the run stops
-before marking anyone down. Then the submissions run, ``jobs`` at a time, each in fresh kernels
-(:mod:`.runner`); a Spark exercise gets one Spark Connect server for the whole run unless
-``SPARK_REMOTE`` or ``SPARK_MASTER`` is set. Manual marks (``--manual-marks``, or
-``manual-marks.csv`` already in the output folder) are applied before the sheets and feedback are
-written (:mod:`.report`). Nothing a submission does stops the run: every submission gets a row.
+The steps are the instructors' guide's ("Grading submissions"). A Spark exercise gets one Spark
+Connect server for the whole run unless ``SPARK_REMOTE`` or ``SPARK_MASTER`` is set. Nothing a
+submission does stops the run: every submission gets a row.
 """
 
 from __future__ import annotations
@@ -230,15 +226,11 @@ def grade(
     spark_remote: str | None = None,
     limits: Limits | None = None,
 ) -> GradeRun:
-    """Grade every submission of ``exercise`` found in ``submissions`` (a folder or zip).
-
-    ``timeout`` is per cell (default: the exercise's ``timeout`` metadata, else 60 s); ``memory_mb``
-    limits each kernel's address space; ``id_pattern`` is a regular expression with a group
-    ``(?P<id>...)`` applied to each file's relative path. Results go to ``out_dir`` (see
-    :mod:`.report`). Raises :class:`SourceCheckFailed` when the model answers do not earn full marks
-    in the sandbox (nothing is written then). ``reviewed`` are student ids whose code a person has
-    read: what the code reaches no longer withholds their marks (see :mod:`.reach`). ``limits`` overrides every sandbox limit at once
-    (tests and the benchmark use it); ``timeout``, ``memory_mb`` and ``confine`` are then ignored.
+    """Grade every submission of ``exercise`` found in ``submissions`` (a folder or zip) into
+    ``out_dir``; the options are ``mle-handbook grade``'s (the instructors' guide, "Grading
+    submissions"). Raises :class:`SourceCheckFailed` before writing anything when the model answers
+    do not earn full marks in the sandbox. ``limits`` overrides every sandbox limit at once (tests
+    and the benchmark use it); ``timeout``, ``memory_mb`` and ``confine`` are then ignored.
     """
     source_path = find_exercises([exercise])[0]
     source = nbformat.read(source_path, as_version=4)

@@ -1,15 +1,10 @@
 """Find the submissions in a folder or zip, as a learning platform downloads them, and whose they are.
 
-The student id comes from each file's path (relative to the folder or zip) by a regular expression
-with a named group ``id``: the first of :data:`CONVENTIONS` that matches (the instructors' guide,
-"Where the student id comes from", shows an example of each), or only ``--id-pattern``'s
-(``re.search`` on the relative path, ``/``-separated).
-
-A folder or zip whose every entry sits in one top folder (``Exercise-1-submissions/...``) is read
-as if that folder were the root. Hidden files, ``__MACOSX/`` and ``.ipynb_checkpoints/`` are
-ignored, and so are Blackboard's receipt ``.txt`` files. All files of one student are kept as
-candidates; the grader grades the first that is a notebook of the exercise. Nothing is extracted
-or written: files are read into memory, so the submissions stay byte-for-byte as they were.
+The student id comes from each file's relative path by the first of :data:`CONVENTIONS` that
+matches, or only ``--id-pattern`` (the instructors' guide, "Where the student id comes from").
+One top folder around everything is read as the root; hidden files, ``__MACOSX/``,
+``.ipynb_checkpoints/`` and Blackboard's receipts are ignored. Nothing is extracted or written:
+files are read into memory, so the submissions stay byte-for-byte as they were.
 """
 
 from __future__ import annotations
